@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the real peers the test-suite talks to (PEERS.md): the CNCF distribution registry,
+# skopeo, git, htpasswd. Idempotent; needs root (or sudo) and Debian's package archive.
+set -euo pipefail
+need=()
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v git >/dev/null || need+=(git)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi

@@ -1,0 +1,11 @@
+/**
+ * The list of registered commands. Add a command by writing `commands/<name>.ts` that exports
+ * a `register: RegisterCommand` and adding it here (one line per command, alphabetical).
+ */
+import type { Command } from 'commander';
+import type { CliIO } from '../io.js';
+
+export type SetExitCode = (code: number) => void;
+export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExitCode) => void;
+
+export const commands: RegisterCommand[] = [];
