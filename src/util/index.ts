@@ -1,2 +1,3 @@
 /** Shared helpers with no dependency on any ferry domain. */
 export { sanitizeUrl } from './sanitize-url.js';
+export { generateToken, hashToken, tokenMatches, tokenHint, isWellFormedToken, TOKEN_PREFIX } from './token.js';
