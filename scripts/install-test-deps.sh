@@ -7,6 +7,13 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v git >/dev/null || need+=(git)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+# rpm / chocolatey feeds (src/feeds/rpm, src/feeds/chocolatey): real dnf, reference createrepo_c,
+# rpmbuild + rpmsign to build signed test RPMs, and the nuget 2.8 client (mono) for NuGet v2.
+command -v rpmbuild >/dev/null || need+=(rpm)
+command -v rpmsign >/dev/null || need+=(rpm)
+command -v dnf >/dev/null || need+=(dnf)
+command -v createrepo_c >/dev/null || need+=(createrepo-c)
+command -v nuget >/dev/null || need+=(nuget)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
