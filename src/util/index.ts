@@ -1,3 +1,5 @@
 /** Shared helpers with no dependency on any ferry domain. */
 export { sanitizeUrl } from './sanitize-url.js';
 export { generateToken, hashToken, tokenMatches, tokenHint, isWellFormedToken, TOKEN_PREFIX } from './token.js';
+export { writeBlobFile, BlobFileErrorCode, type BlobFileOptions } from './blob-file.js';
+export { resolveSecret, type SecretRefLike } from './secret.js';

@@ -1,0 +1,314 @@
+/**
+ * The one resumable, verified, atomic blob writer of ferry (used by the OCI layout target, the fs
+ * store and anything else that lands a content-addressed blob on disk).
+ *
+ * Guarantees:
+ * - Nothing partial is ever visible at `finalPath`: bytes go to `partialPath`, are verified
+ *   (size and sha256), fsynced, renamed to `finalPath`, and the directory is fsynced.
+ * - Resume: a partial left by an interrupted attempt (stream error, abort, `kill -9`) is kept; the
+ *   next call re-hashes that prefix and asks the source for the rest with `open(offset)`. A source
+ *   that ignores the offset and answers from byte 0 still works: the prefix is skipped.
+ * - Verification failure (digest or size) deletes the partial and throws a FerryError
+ *   `OCI_BLOB_DIGEST_MISMATCH` / `OCI_BLOB_SIZE_MISMATCH` with data `{digest, expected, actual}`.
+ * - Memory: streamed; at most one write batch (~1 MiB) is held, never the blob.
+ * - Concurrency: writers of the same `partialPath` are serialised by an exclusive lock file
+ *   `<partialPath>.lock` (created with O_EXCL, holding the writer's pid). A second writer waits
+ *   until the lock is gone, then finds `finalPath` present and returns `{transferred: 0}`. A lock
+ *   whose pid is no longer alive (the writer was killed) is stale and is taken over.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { FerryError, NextAction } from '../errors/index.js';
+
+export const BlobFileErrorCode = {
+  digestMismatch: 'OCI_BLOB_DIGEST_MISMATCH',
+  sizeMismatch: 'OCI_BLOB_SIZE_MISMATCH',
+  invalidDigest: 'OCI_DIGEST_INVALID',
+  aborted: 'ABORTED',
+} as const;
+
+export interface BlobFileOptions {
+  finalPath: string;
+  partialPath: string;
+  /** `sha256:<64 hex>`; other algorithms are rejected. */
+  digest: string;
+  size: number;
+  /** Opens the source at `offset`; may answer from an earlier offset (e.g. 0 when Range is ignored). */
+  open: (offset: number) => Promise<{ stream: Readable; size: number; offset: number }>;
+  signal?: AbortSignal;
+  /** Bytes of the blob held so far (including a resumed prefix). */
+  onProgress?: (bytesDone: number) => void;
+  /** Attempts on stream errors (each resumes from the partial), default 3. */
+  maxAttempts?: number;
+}
+
+const WRITE_BATCH = 1024 * 1024;
+const LOCK_POLL_MS = 50;
+const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+
+/** See the file comment for the guarantees. Returns the bytes read from the source. */
+export async function writeBlobFile(options: BlobFileOptions): Promise<{ transferred: number }> {
+  const { finalPath, partialPath, digest, size } = options;
+  if (!DIGEST_PATTERN.test(digest)) {
+    throw new FerryError(BlobFileErrorCode.invalidDigest, `unsupported or invalid digest ${JSON.stringify(digest)}`, { data: { digest } });
+  }
+  if (await exists(finalPath)) return { transferred: 0 };
+  await mkdir(dirname(partialPath), { recursive: true });
+  await mkdir(dirname(finalPath), { recursive: true });
+  const release = await acquireLock(`${partialPath}.lock`, options.signal);
+  try {
+    if (await exists(finalPath)) return { transferred: 0 };
+    return await writeLocked(options);
+  } finally {
+    await release();
+  }
+}
+
+async function writeLocked(options: BlobFileOptions): Promise<{ transferred: number }> {
+  const { digest, size } = options;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  let transferred = 0;
+  for (let attempt = 1; ; attempt++) {
+    throwIfAborted(options.signal, digest);
+    const result = await attemptOnce(options);
+    transferred += result.read;
+    if (result.error === undefined) break;
+    if (isFinal(result.error, options.signal) || attempt >= maxAttempts) {
+      if (result.error instanceof FerryError) throw result.error;
+      if (options.signal?.aborted) throw abortError(digest, result.error);
+      if (result.error instanceof ShortStream) throw sizeMismatch(digest, size, result.error.held);
+      throw result.error;
+    }
+  }
+  await rename(options.partialPath, options.finalPath);
+  await syncDir(dirname(options.finalPath));
+  return { transferred };
+}
+
+interface AttemptResult {
+  read: number;
+  error?: unknown;
+}
+
+/** One attempt: resume from the partial, stream the rest, verify. Verification errors are final. */
+async function attemptOnce(options: BlobFileOptions): Promise<AttemptResult> {
+  const { partialPath, digest, size } = options;
+  let held = (await fileSize(partialPath)) ?? 0;
+  if (held > size) {
+    await rm(partialPath, { force: true });
+    held = 0;
+  }
+  const hash = createHash('sha256');
+  if (held > 0) await hashPrefix(partialPath, held, hash);
+  let read = 0;
+  let handle: FileHandle | undefined;
+  try {
+    if (held < size) {
+      const source = await options.open(held);
+      if (source.size >= 0 && source.size !== size) {
+        source.stream.destroy();
+        await rm(partialPath, { force: true });
+        return { read, error: sizeMismatch(digest, size, source.size) };
+      }
+      if (source.offset > held) {
+        source.stream.destroy();
+        throw new FerryError(BlobFileErrorCode.sizeMismatch, `source of ${digest} answered from offset ${source.offset}, asked ${held}`, {
+          data: { digest, expected: held, actual: source.offset },
+          next: NextAction.backoff,
+        });
+      }
+      handle = await open(partialPath, 'a');
+      const pumped = await pump(source, held, handle, hash, options, (n) => (read += n));
+      held = pumped;
+      await handle.sync();
+    }
+  } catch (err) {
+    return { read, error: err };
+  } finally {
+    await handle?.close();
+  }
+  if (held !== size) return { read, error: new ShortStream(held, size) };
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual !== digest) {
+    await rm(partialPath, { force: true });
+    return {
+      read,
+      error: new FerryError(BlobFileErrorCode.digestMismatch, `blob ${digest} failed verification: content hashes to ${actual}`, {
+        data: { digest, expected: digest, actual },
+        next: NextAction.backoff,
+      }),
+    };
+  }
+  return { read };
+}
+
+/** A source that ended cleanly before `size` bytes: retryable (resume), a size mismatch at the end. */
+class ShortStream {
+  constructor(
+    readonly held: number,
+    readonly size: number,
+  ) {}
+}
+
+/**
+ * Streams the source into the partial from `held`, hashing as it goes. Skips the bytes the source
+ * re-sends before `held` (Range ignored) and stops with a size mismatch when it sends too much.
+ */
+async function pump(
+  source: { stream: Readable; offset: number },
+  held: number,
+  handle: FileHandle,
+  hash: Hash,
+  options: BlobFileOptions,
+  onRead: (n: number) => void,
+): Promise<number> {
+  const { digest, size, signal } = options;
+  let position = source.offset;
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
+  const flush = async (): Promise<void> => {
+    if (batchBytes === 0) return;
+    await handle.writev(batch);
+    batch = [];
+    batchBytes = 0;
+    options.onProgress?.(held);
+  };
+  const onAbort = (): void => {
+    source.stream.destroy(abortError(digest));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const raw of source.stream) {
+      let chunk = raw as Buffer;
+      onRead(chunk.length);
+      if (position < held) {
+        const skip = Math.min(held - position, chunk.length);
+        position += skip;
+        chunk = chunk.subarray(skip);
+        if (chunk.length === 0) continue;
+      }
+      if (held + chunk.length > size) {
+        source.stream.destroy();
+        await flush();
+        await rm(options.partialPath, { force: true });
+        throw sizeMismatch(digest, size, held + chunk.length);
+      }
+      hash.update(chunk);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      held += chunk.length;
+      position += chunk.length;
+      if (batchBytes >= WRITE_BATCH) await flush();
+    }
+    await flush();
+  } catch (err) {
+    // Keep what arrived intact before the error: it is a valid prefix for the next attempt.
+    await flush().catch(() => undefined);
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  return held;
+}
+
+function isFinal(err: unknown, signal: AbortSignal | undefined): boolean {
+  if (signal?.aborted) return true;
+  if (err instanceof FerryError) return err.code === BlobFileErrorCode.digestMismatch || err.code === BlobFileErrorCode.sizeMismatch || err.code === BlobFileErrorCode.aborted || err.next === NextAction.fix;
+  return false;
+}
+
+function sizeMismatch(digest: string, expected: number, actual: number): FerryError {
+  return new FerryError(BlobFileErrorCode.sizeMismatch, `blob ${digest} has the wrong size: expected ${expected} bytes, got ${actual}`, {
+    data: { digest, expected, actual },
+    next: NextAction.backoff,
+  });
+}
+
+function abortError(digest: string, cause?: unknown): FerryError {
+  return new FerryError(BlobFileErrorCode.aborted, `transfer of blob ${digest} was aborted`, { data: { digest }, next: NextAction.retry, cause });
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, digest: string): void {
+  if (signal?.aborted) throw abortError(digest);
+}
+
+async function hashPrefix(path: string, length: number, hash: Hash): Promise<void> {
+  const stream = createReadStream(path, { start: 0, end: length - 1, highWaterMark: WRITE_BATCH });
+  for await (const chunk of stream) hash.update(chunk as Buffer);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return (await fileSize(path)) !== undefined;
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Exclusive lock file holding our pid; waits for a live holder, takes over a dead one's lock. */
+async function acquireLock(lockPath: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
+  for (;;) {
+    try {
+      const handle = await open(lockPath, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return async () => {
+        await unlink(lockPath).catch(() => undefined);
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (await lockIsStale(lockPath)) {
+      await unlink(lockPath).catch(() => undefined);
+      continue;
+    }
+    if (signal?.aborted) throw new FerryError(BlobFileErrorCode.aborted, 'aborted while waiting for a blob lock', { next: NextAction.retry });
+    await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
+  }
+}
+
+async function lockIsStale(lockPath: string): Promise<boolean> {
+  let text: string;
+  try {
+    const handle = await open(lockPath, 'r');
+    try {
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false; // vanished or unreadable: just try again
+  }
+  const pid = Number.parseInt(text, 10);
+  if (!Number.isInteger(pid) || pid <= 0) {
+    // Written by a holder that has not finished writing its pid yet, or garbage: stale if old.
+    try {
+      return Date.now() - (await stat(lockPath)).mtimeMs > 5_000;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
