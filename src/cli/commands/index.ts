@@ -4,8 +4,11 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as registerToken } from './token.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExitCode) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerToken,
+];
