@@ -14,6 +14,8 @@ command -v rpmsign >/dev/null || need+=(rpm)
 command -v dnf >/dev/null || need+=(dnf)
 command -v createrepo_c >/dev/null || need+=(createrepo-c)
 command -v nuget >/dev/null || need+=(nuget)
+# ferry graph --format dot output is checked by Graphviz itself (test/cli/graph.test.ts).
+command -v dot >/dev/null || need+=(graphviz)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
