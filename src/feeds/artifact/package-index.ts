@@ -1,0 +1,129 @@
+/**
+ * A per-feed, in-memory index of the package versions of one artifact type, kept current from
+ * the store's change log (`store.changes(feed, since)`), so a view never rebuilds from scratch
+ * per request: a refresh with nothing new costs one change-log query, and a new version costs
+ * one manifest and one config read.
+ *
+ * Contract:
+ * - `refresh()` is safe to call on every request; concurrent calls share one run.
+ * - The first refresh loads the current state from `tagRecords` (not by replaying history), then
+ *   follows the log from the sequence read before that load (replaying a change twice is
+ *   harmless: every operation is idempotent).
+ * - Listeners get `add` (also when a tag moves: `remove` of the old record first) and `remove`
+ *   events in log order, so renderers can update their caches incrementally.
+ * - `generation` increases whenever the set of records changed.
+ */
+import type { Change, Store } from '../../store/store.js';
+import type { Logger } from '../../log/index.js';
+import { readPackage, type PackageRecord } from './package-store.js';
+
+export type IndexEvent<M> = { type: 'add'; record: PackageRecord<M> } | { type: 'remove'; record: PackageRecord<M> };
+export type IndexListener<M> = (event: IndexEvent<M>) => void;
+
+const PAGE = 1000;
+
+export class PackageIndex<M> {
+  private readonly records = new Map<string, PackageRecord<M>>();
+  private readonly listeners: IndexListener<M>[] = [];
+  private cursor = -1;
+  private running: Promise<boolean> | undefined;
+  generation = 0;
+
+  constructor(
+    private readonly store: Store,
+    readonly feed: string,
+    private readonly artifactType: string,
+    private readonly log?: Logger,
+  ) {}
+
+  /** Registers a listener; it is first called with `add` for every record already indexed. */
+  subscribe(listener: IndexListener<M>): void {
+    for (const record of this.records.values()) listener({ type: 'add', record });
+    this.listeners.push(listener);
+  }
+
+  values(): IterableIterator<PackageRecord<M>> {
+    return this.records.values();
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  get(repository: string, tag: string): PackageRecord<M> | undefined {
+    return this.records.get(`${repository}:${tag}`);
+  }
+
+  /** Brings the index up to date with the store; true when anything changed. */
+  refresh(): Promise<boolean> {
+    if (!this.running) {
+      this.running = this.run().finally(() => {
+        this.running = undefined;
+      });
+    }
+    return this.running;
+  }
+
+  private async run(): Promise<boolean> {
+    const before = this.generation;
+    if (this.cursor < 0) await this.load();
+    for (;;) {
+      const page = await this.store.changes(this.feed, this.cursor, PAGE);
+      for (const change of page.changes) {
+        await this.apply(change);
+        this.cursor = change.seq;
+      }
+      if (page.changes.length < PAGE) {
+        this.cursor = Math.max(this.cursor, page.last);
+        break;
+      }
+    }
+    return this.generation !== before;
+  }
+
+  private async load(): Promise<void> {
+    const head = await this.store.changes(this.feed, 0, 1);
+    const start = head.last;
+    for (const tag of await this.store.tagRecords({ feed: this.feed })) {
+      await this.setTag(tag.repository, tag.tag, tag.digest);
+    }
+    this.cursor = start;
+  }
+
+  private async apply(change: Change): Promise<void> {
+    if (change.op === 'tag' && change.tag) await this.setTag(change.repository, change.tag, change.digest);
+    else if (change.op === 'untag' && change.tag) this.remove(`${change.repository}:${change.tag}`);
+    else if (change.op === 'delete') {
+      for (const [key, record] of this.records) {
+        if (record.repository === change.repository && record.manifestDigest === change.digest) this.remove(key);
+      }
+    }
+  }
+
+  private async setTag(repository: string, tag: string, digest: string): Promise<void> {
+    const key = `${repository}:${tag}`;
+    const current = this.records.get(key);
+    if (current?.manifestDigest === digest) return;
+    let record: PackageRecord<M> | undefined;
+    try {
+      record = await readPackage<M>(this.store, repository, digest, this.artifactType);
+    } catch (err) {
+      // A manifest deleted after its tag change was logged: the delete follows in the log.
+      this.log?.debug({ repository, tag, err }, 'package index skipped an unreadable manifest');
+    }
+    if (current) this.remove(key);
+    if (!record) return;
+    const full = { ...record, tag };
+    this.records.set(key, full);
+    this.generation++;
+    for (const listener of this.listeners) listener({ type: 'add', record: full });
+  }
+
+  private remove(key: string): void {
+    const record = this.records.get(key);
+    if (!record) return;
+    this.records.delete(key);
+    this.generation++;
+    for (const listener of this.listeners) listener({ type: 'remove', record });
+  }
+}
