@@ -7,13 +7,13 @@
  * count × 16-byte index entries (tag, type, offset, count) · data store.
  *
  * Contract: every offset and count is bounds-checked against the bytes actually read, so a
- * truncated or hostile file throws RPM_MALFORMED and never reads out of range or allocates more
+ * truncated or hostile file throws FEED_INVALID_PACKAGE and never reads out of range or allocates more
  * than the configured header cap. Only the lead and the two headers are read into memory (the
  * payload is never loaded).
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { FerryError } from '../../errors/index.js';
-import { RpmErrorCode } from './errors.js';
+import type { FerryError } from '../../errors/index.js';
+import { feedError, FeedErrorCode } from '../artifact/index.js';
 
 const LEAD_SIZE = 96;
 const LEAD_MAGIC = 0xedabeedb;
@@ -57,7 +57,7 @@ export interface ReadRpmOptions {
 }
 
 function malformed(reason: string, data: Record<string, unknown> = {}): FerryError {
-  return new FerryError(RpmErrorCode.malformed, `not a valid RPM package: ${reason}`, { data: { reason, ...data } });
+  return feedError(FeedErrorCode.invalidPackage, `not a valid RPM package: ${reason}`, { reason, ...data });
 }
 
 async function readExactly(fh: FileHandle, position: number, length: number, what: string): Promise<Buffer> {
@@ -71,7 +71,7 @@ async function readExactly(fh: FileHandle, position: number, length: number, wha
   return buf;
 }
 
-/** Reads the lead and both headers of the RPM at `path`. Throws RPM_MALFORMED. */
+/** Reads the lead and both headers of the RPM at `path`. Throws FEED_INVALID_PACKAGE. */
 export async function readRpmHeaders(path: string, { maxHeaderBytes = 64 * 1024 * 1024 }: ReadRpmOptions = {}): Promise<RpmFileHeaders> {
   const fh = await open(path, 'r');
   try {

@@ -4,16 +4,17 @@
  *
  * Contract: `inspectRpm(path)` either returns metadata whose name/version/release/arch are valid
  * (safe as a file name and as an RPM NEVRA) and whose headers are consistent with the file
- * (signature-header size and SHA256, payload digest), or throws RPM_MALFORMED /
- * RPM_INVALID_FIELD / RPM_DIGEST_MISMATCH. Everything repodata needs is in the metadata, so the
+ * (signature-header size and SHA256, payload digest), or throws FEED_INVALID_PACKAGE (malformed,
+ * truncated, digest mismatch; `data.reason` says which), FEED_INVALID_NAME or FEED_INVALID_VERSION
+ * (version, release or arch). Everything repodata needs is in the metadata, so the
  * views never reopen the package file.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { FerryError } from '../../errors/index.js';
-import { RpmErrorCode } from './errors.js';
+import type { FerryError } from '../../errors/index.js';
+import { feedError, FeedErrorCode } from '../artifact/index.js';
 import { readRpmHeaders, type RpmHeaderTags, type TagValue } from './header.js';
 import { FILE_GHOST, HASH_ALGO_SHA256, Sense, SigTag, Tag } from './tags.js';
 
@@ -100,10 +101,10 @@ export async function inspectRpm(path: string, sha256Hex: string): Promise<RpmPa
   const version = str(t, Tag.version);
   const release = str(t, Tag.release);
   const arch = str(t, Tag.arch) || 'noarch';
-  validateField('name', name, NAME_RE);
-  validateField('version', version, VERSION_RE);
-  validateField('release', release, VERSION_RE);
-  validateField('arch', arch, ARCH_RE);
+  validateField(FeedErrorCode.invalidName, 'name', name, NAME_RE);
+  validateField(FeedErrorCode.invalidVersion, 'version', version, VERSION_RE);
+  validateField(FeedErrorCode.invalidVersion, 'release', release, VERSION_RE);
+  validateField(FeedErrorCode.invalidVersion, 'arch', arch, ARCH_RE);
   const epoch = num(t, Tag.epoch) ?? 0;
   const files = fileList(t);
   const provides = deps(t, Tag.provideName, Tag.provideFlags, Tag.provideVersion);
@@ -134,23 +135,23 @@ export async function inspectRpm(path: string, sha256Hex: string): Promise<RpmPa
   };
 }
 
-function validateField(field: string, value: string, re: RegExp): void {
-  if (!re.test(value)) {
-    throw new FerryError(RpmErrorCode.invalidField, `RPM ${field} is missing or not allowed`, { data: { field, value: value.slice(0, 64) } });
-  }
+function validateField(code: FeedErrorCode, field: string, value: string, re: RegExp): void {
+  if (!re.test(value)) throw feedError(code, `RPM ${field} is missing or not allowed`, { field, value: value.slice(0, 64) });
 }
 
 /** Size and digests recorded by rpmbuild/rpmsign must match what was uploaded. */
 async function checkIntegrity(path: string, fileSize: number, h: Awaited<ReturnType<typeof readRpmHeaders>>): Promise<void> {
   const mismatch = (what: string): FerryError =>
-    new FerryError(RpmErrorCode.digestMismatch, `RPM ${what} does not match its signature header`, { data: { what } });
+    feedError(FeedErrorCode.invalidPackage, `RPM ${what} digest does not match its signature header`, { reason: `${what}-digest` });
   const sigSize = num(h.signature, SigTag.longSize) ?? num(h.signature, SigTag.size);
   if (sigSize !== undefined && h.headerStart + sigSize !== fileSize) {
-    throw new FerryError(RpmErrorCode.malformed, 'not a valid RPM package: size differs from the signature header', {
-      data: { reason: 'size', expected: h.headerStart + sigSize, actual: fileSize },
+    throw feedError(FeedErrorCode.invalidPackage, 'not a valid RPM package: size differs from the signature header', {
+      reason: 'size',
+      expected: h.headerStart + sigSize,
+      actual: fileSize,
     });
   }
-  if (fileSize < h.headerEnd) throw new FerryError(RpmErrorCode.malformed, 'not a valid RPM package: truncated', { data: { reason: 'truncated' } });
+  if (fileSize < h.headerEnd) throw feedError(FeedErrorCode.invalidPackage, 'not a valid RPM package: truncated', { reason: 'truncated' });
   const headerSha = h.signature.get(SigTag.sha256);
   if (typeof headerSha === 'string' && createHash('sha256').update(h.headerBytes).digest('hex') !== headerSha) throw mismatch('header');
   const algo = num(h.header, Tag.payloadDigestAlgo);
@@ -248,7 +249,7 @@ function fileList(t: RpmHeaderTags): RpmFileEntry[] {
   const flags = numbers(t.get(Tag.fileFlags));
   return base.map((b, i) => {
     const dir = dirs[index[i] ?? -1];
-    if (dir === undefined) throw new FerryError(RpmErrorCode.malformed, 'not a valid RPM package: file list is inconsistent', { data: { reason: 'dirindexes' } });
+    if (dir === undefined) throw feedError(FeedErrorCode.invalidPackage, 'not a valid RPM package: file list is inconsistent', { reason: 'dirindexes' });
     const entry: RpmFileEntry = { path: dir + b };
     if (((flags[i] ?? 0) & FILE_GHOST) !== 0) entry.type = 'ghost';
     else if (((modes[i] ?? 0) & 0o170000) === 0o040000) entry.type = 'dir';

@@ -1,0 +1,162 @@
+/**
+ * HTTP surface of the rpm feed view, mounted at `/feeds/:feed/rpm/`:
+ *
+ *   PUT  upload                       write token; body = one .rpm (spooled, size-capped)
+ *   GET  repodata/repomd.xml          createrepo_c-compatible index (sha256 checksums)
+ *   GET  repodata/repomd.xml.asc      detached OpenPGP signature of repomd.xml (if the feed signs)
+ *   GET  repodata/<sha>-<kind>.xml.gz primary / filelists / other (also as `<kind>.xml.gz`)
+ *   GET  Packages/<file>.rpm          the package, streamed from its layer blob (Range, ETag)
+ *   GET  key.asc                      the public key that signs repomd.xml
+ *
+ * Contract: an upload is fully parsed and checked before anything is written; a refused upload
+ * (malformed, truncated, bad NEVRA, over the cap, Content-Length lie) leaves the store and the
+ * repodata unchanged. Repodata is derived from the change log (repo-state.ts), never rebuilt
+ * from the store per request.
+ */
+import { Router, type Request, type Response } from 'express';
+import { join } from 'node:path';
+import type { FeedViewDeps } from '../types.js';
+import {
+  feedError,
+  FeedErrorCode,
+  feedErrorHandler,
+  IndexCache,
+  putPackage,
+  sendBlob,
+  spoolUpload,
+  type SpooledFile,
+} from '../artifact/index.js';
+import { inspectRpm, rpmVersionKey, RPM_ARTIFACT_TYPE, RPM_CONFIG_MEDIA_TYPE, RPM_FILE_MEDIA_TYPE, type RpmPackageMeta } from './metadata.js';
+import { RpmRepoState } from './repo-state.js';
+
+/** What the view needs to sign repomd.xml; absent → unsigned repository (no .asc, no key.asc). */
+export interface RpmSigner {
+  /** ASCII-armoured public key. */
+  publicKey(): Promise<string>;
+  /** ASCII-armoured detached signature of `data`. */
+  signDetached(data: Buffer): Promise<string>;
+}
+
+export interface RpmRouterOptions {
+  /** Largest accepted .rpm. */
+  maxUploadBytes?: number;
+  /** Signs repomd.xml per feed; undefined → unsigned. */
+  signerFor?: (feed: string) => Promise<RpmSigner | undefined>;
+}
+
+const FILE_NAME = /^[A-Za-z0-9._+~^-]{1,300}\.rpm$/;
+const REPODATA_NAME = /^(?:[0-9a-f]{64}-)?(?:primary|filelists|other)\.xml\.gz$/;
+
+function feedOf(req: Request): string {
+  return String(req.params.feed ?? '');
+}
+
+export function createRpmRouter(deps: FeedViewDeps, { maxUploadBytes = 2 * 1024 * 1024 * 1024, signerFor }: RpmRouterOptions = {}): Router {
+  const { store, authorize, log } = deps;
+  const tmpDir = join(deps.dataDir, 'tmp', 'rpm');
+  const signers = new Map<string, Promise<RpmSigner | undefined>>();
+  const signer = (feed: string): Promise<RpmSigner | undefined> => {
+    let s = signers.get(feed);
+    if (!s) {
+      s = signerFor ? signerFor(feed) : Promise.resolve(undefined);
+      signers.set(feed, s);
+    }
+    return s;
+  };
+  // The state of a feed is created on first use; its signer is resolved lazily at build time.
+  const states = new IndexCache<RpmPackageMeta, RpmRepoState>(
+    store,
+    RPM_ARTIFACT_TYPE,
+    (index) =>
+      new RpmRepoState(index, async (data) => {
+        const s = await signer(index.feed);
+        return s ? s.signDetached(data) : '';
+      }),
+    log,
+  );
+
+  const router = Router({ mergeParams: true });
+
+  router.put('/upload', async (req, res) => {
+    const feed = feedOf(req);
+    authorize(req, feed, 'write');
+    const spooled = await spoolUpload(req, { tmpDir, maxBytes: maxUploadBytes });
+    try {
+      const record = await storeRpm(deps, feed, spooled);
+      log.info({ feed, name: record.name, version: record.version }, 'rpm package stored');
+      res.status(201).json({ name: record.name, version: record.version, fileName: record.fileName, digest: record.file.digest });
+    } finally {
+      await spooled.dispose();
+    }
+  });
+
+  router.get('/repodata/repomd.xml', async (req, res) => {
+    authorize(req, feedOf(req), 'read');
+    const gen = await states.get(feedOf(req)).repodata();
+    sendSmall(res, gen.repomd, 'application/xml');
+  });
+
+  router.get('/repodata/repomd.xml.asc', async (req, res) => {
+    authorize(req, feedOf(req), 'read');
+    const gen = await states.get(feedOf(req)).repodata();
+    if (!gen.repomdSignature) throw feedError(FeedErrorCode.notFound, 'this feed does not sign its repodata', {});
+    sendSmall(res, Buffer.from(gen.repomdSignature, 'utf8'), 'application/pgp-signature');
+  });
+
+  router.get('/repodata/:file', async (req, res) => {
+    authorize(req, feedOf(req), 'read');
+    const name = String(req.params.file);
+    const file = REPODATA_NAME.test(name) ? await states.get(feedOf(req)).file(name) : undefined;
+    if (!file) throw feedError(FeedErrorCode.notFound, 'no such repodata file', {});
+    res.setHeader('ETag', `"${file.checksum}"`);
+    sendSmall(res, file.gz, 'application/gzip');
+  });
+
+  router.get('/Packages/:file', async (req, res) => {
+    const feed = feedOf(req);
+    authorize(req, feed, 'read');
+    const name = String(req.params.file);
+    const state = states.get(feed);
+    await state.index.refresh();
+    const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
+    if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
+    await sendBlob(req, res, store, record.repository, record.file, { contentType: RPM_FILE_MEDIA_TYPE });
+  });
+
+  router.get('/key.asc', async (req, res) => {
+    authorize(req, feedOf(req), 'read');
+    const s = await signer(feedOf(req));
+    if (!s) throw feedError(FeedErrorCode.notFound, 'this feed has no signing key', {});
+    sendSmall(res, Buffer.from(await s.publicKey(), 'utf8'), 'application/pgp-keys');
+  });
+
+  router.use(feedErrorHandler(log));
+  return router;
+}
+
+/** Parses, validates and stores one spooled .rpm; throws FEED_* codes before writing anything. */
+export async function storeRpm(deps: Pick<FeedViewDeps, 'store'>, feed: string, spooled: SpooledFile, origin = 'local') {
+  const meta = await inspectRpm(spooled.path, spooled.sha256);
+  return putPackage<RpmPackageMeta>(
+    deps.store,
+    {
+      feed,
+      name: meta.name,
+      version: rpmVersionKey(meta),
+      fileName: meta.fileName,
+      fileMediaType: RPM_FILE_MEDIA_TYPE,
+      artifactType: RPM_ARTIFACT_TYPE,
+      configMediaType: RPM_CONFIG_MEDIA_TYPE,
+      metadata: meta,
+      file: { path: spooled.path, digest: spooled.digest, size: spooled.size },
+    },
+    { origin },
+  );
+}
+
+function sendSmall(res: Response, body: Buffer, contentType: string): void {
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Content-Length', String(body.length));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
