@@ -1,0 +1,171 @@
+/**
+ * `planForSite`: one site's slice of a topology (DESIGN.md section 2): the feeds it hosts, the
+ * replications it takes part in (pull: where it is a target; push: where it is the source; mirror:
+ * either side) and the incoming rules it enforces.
+ *
+ * Works on any loaded topology, valid or not: a dangling reference gives a peer without `url` or a
+ * replication without `feedType`, never an exception. Only an unknown site name throws.
+ */
+import { FerryError } from '../errors/index.js';
+import type { Feed, Replication, Site, Topology, Upstream } from '../topology/model.js';
+import { compareStrings, deepFreeze, plainCopy, sortedKeys } from './data.js';
+import { PlanErrorCode } from './errors.js';
+import { suggestName } from './suggest.js';
+import { hostsOfFeed, targetsOfReplication } from './topology-adapter.js';
+import {
+  DEFAULT_SCHEDULE,
+  ReplicationRole,
+  type PlannedFeed,
+  type PlannedIncomingRule,
+  type PlannedPeer,
+  type PlannedReplication,
+  type SitePlan,
+} from './types.js';
+
+interface Index {
+  topology: Topology;
+  sites: Map<string, Site>;
+  feeds: Map<string, Feed>;
+  upstreams: Map<string, Upstream>;
+}
+
+function indexTopology(topology: Topology): Index {
+  // First definition wins for duplicates (the validator reports them).
+  const byName = <T extends { metadata: { name: string } }>(items: T[]): Map<string, T> => {
+    const map = new Map<string, T>();
+    for (const item of items) if (!map.has(item.metadata.name)) map.set(item.metadata.name, item);
+    return map;
+  };
+  return { topology, sites: byName(topology.sites), feeds: byName(topology.feeds), upstreams: byName(topology.upstreams) };
+}
+
+function peer(index: Index, name: string): PlannedPeer {
+  const url = index.sites.get(name)?.spec.url;
+  return url === undefined ? { site: name } : { site: name, url };
+}
+
+function plannedFeed(feed: Feed): PlannedFeed {
+  const out: PlannedFeed = { name: feed.metadata.name, type: feed.spec.type };
+  if (feed.spec.retention !== undefined) out.retention = plainCopy(feed.spec.retention);
+  return out;
+}
+
+function plannedIncoming(rule: NonNullable<Site['spec']['incoming']>[number]): PlannedIncomingRule {
+  return { name: rule.name, access: rule.access, feeds: [...rule.feeds], tokenSha256Prefix: String(rule.tokenSha256).slice(0, 8) };
+}
+
+/** The roles `siteName` plays in `replication` (usually none or one; a mirror may give two). */
+function rolesOf(replication: Replication, siteName: string, targets: string[]): ReplicationRole[] {
+  const { mode, source } = replication.spec;
+  const isTarget = targets.includes(siteName);
+  if (source.upstream !== undefined) return isTarget ? [ReplicationRole.upstreamTarget] : [];
+  const isSource = source.site === siteName;
+  const roles: ReplicationRole[] = [];
+  if (mode === 'pull' && isTarget) roles.push(ReplicationRole.pullTarget);
+  if (mode === 'push' && isSource) roles.push(ReplicationRole.pushSource);
+  if (mode === 'mirror' && isSource) roles.push(ReplicationRole.mirrorSource);
+  if (mode === 'mirror' && isTarget) roles.push(ReplicationRole.mirrorTarget);
+  return roles;
+}
+
+/** Connecting sides: they need the token, start transfers, and are bound by their windows and bandwidth. */
+function connects(role: ReplicationRole): boolean {
+  return role !== ReplicationRole.mirrorSource;
+}
+
+function upstreamOf(index: Index, replication: Replication): PlannedReplication['upstream'] {
+  const name = replication.spec.source.upstream;
+  if (name === undefined) return undefined;
+  const upstream = index.upstreams.get(name);
+  const out: NonNullable<PlannedReplication['upstream']> = { name };
+  if (upstream !== undefined) {
+    out.type = upstream.spec.type;
+    out.url = upstream.spec.url;
+    if (upstream.spec.credentials?.secretRef !== undefined) out.credentials = plainCopy(upstream.spec.credentials.secretRef);
+  }
+  if (replication.spec.source.repositories !== undefined) out.repositories = [...replication.spec.source.repositories];
+  return out;
+}
+
+function plannedReplication(index: Index, site: Site, replication: Replication, role: ReplicationRole, targets: string[]): PlannedReplication {
+  const { spec } = replication;
+  const sourceFeed = spec.source.feed;
+  const targetFeed = spec.target.feed ?? sourceFeed;
+  const onSourceSide = role === ReplicationRole.pushSource || role === ReplicationRole.mirrorSource;
+  const localFeed = (onSourceSide ? sourceFeed : targetFeed) ?? '';
+  const remoteFeed = onSourceSide ? targetFeed : sourceFeed;
+  const feedType = index.feeds.get(sourceFeed ?? '')?.spec.type ?? index.upstreams.get(spec.source.upstream ?? '')?.spec.type ?? index.feeds.get(localFeed)?.spec.type;
+  const peers = onSourceSide
+    ? targets.filter((t) => t !== site.metadata.name).map((t) => peer(index, t))
+    : spec.source.site !== undefined ? [peer(index, spec.source.site)] : [];
+  const active = connects(role);
+  const out: PlannedReplication = {
+    name: replication.metadata.name,
+    mode: spec.mode,
+    role,
+    connects: active,
+    localFeed,
+    peers,
+    schedule: spec.schedule ?? DEFAULT_SCHEDULE,
+    scheduleIsDefault: spec.schedule === undefined,
+    windows: active ? plainCopy(site.spec.windows ?? []) : [],
+    deletes: spec.deletes ?? (spec.mode === 'mirror' ? 'propagate' : 'keep'),
+    fallback: onSourceSide ? [] : (spec.fallback ?? []).map((f) => peer(index, f)),
+  };
+  if (remoteFeed !== undefined) out.remoteFeed = remoteFeed;
+  if (feedType !== undefined) out.feedType = feedType;
+  const upstream = upstreamOf(index, replication);
+  if (upstream !== undefined) out.upstream = upstream;
+  if (active && site.spec.bandwidth !== undefined) out.bandwidth = site.spec.bandwidth;
+  if (spec.filter !== undefined) out.filter = plainCopy(spec.filter);
+  if (active && spec.token?.secretRef !== undefined) out.token = plainCopy(spec.token.secretRef);
+  return out;
+}
+
+function siteNotFound(topology: Topology, siteName: string): FerryError {
+  const names = topology.sites.map((s) => s.metadata.name);
+  const suggestion = suggestName(siteName, names);
+  const hint = suggestion === undefined ? '' : ` (did you mean ${JSON.stringify(suggestion)}?)`;
+  return new FerryError(PlanErrorCode.siteNotFound, `site ${JSON.stringify(siteName)} is not defined in the topology${hint}`, {
+    data: { site: siteName, ...(suggestion === undefined ? {} : { suggestion }) },
+  });
+}
+
+/**
+ * Returns the frozen plan of `siteName`. Throws FerryError PLAN_SITE_NOT_FOUND (with
+ * `data.suggestion` when a defined site name is close) if the topology defines no such site.
+ */
+export function planForSite(topology: Topology, siteName: string): SitePlan {
+  const index = indexTopology(topology);
+  const site = index.sites.get(siteName);
+  if (site === undefined) throw siteNotFound(topology, siteName);
+
+  const feeds = topology.feeds
+    .filter((feed) => index.feeds.get(feed.metadata.name) === feed && hostsOfFeed(topology, feed).includes(siteName))
+    .map(plannedFeed)
+    .sort((a, b) => compareStrings(a.name, b.name));
+  const replications = topology.replications
+    .flatMap((r) => {
+      const targets = targetsOfReplication(topology, r);
+      return rolesOf(r, siteName, targets).map((role) => plannedReplication(index, site, r, role, targets));
+    })
+    .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.role, b.role));
+
+  const plan: SitePlan = {
+    site: siteName,
+    labels: sortedKeys({ ...(site.metadata.labels ?? {}) }),
+    anonymousRead: site.spec.anonymousRead ?? false,
+    windows: plainCopy(site.spec.windows ?? []),
+    feeds,
+    replications,
+    incoming: (site.spec.incoming ?? []).map(plannedIncoming),
+  };
+  if (site.spec.url !== undefined) plan.url = site.spec.url;
+  if (site.spec.bandwidth !== undefined) plan.bandwidth = site.spec.bandwidth;
+  return deepFreeze(plan);
+}
+
+/** Names of every site defined in the topology, sorted, unique. */
+export function siteNames(topology: Topology): string[] {
+  return [...new Set(topology.sites.map((s) => s.metadata.name))].sort(compareStrings);
+}
