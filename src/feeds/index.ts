@@ -1,0 +1,9 @@
+/**
+ * The feed views' public face: every native view the server mounts at `/feeds/:feed/<mount>`.
+ * Feed engineers add their view here (one import and one array entry each).
+ */
+import type { FeedView } from './types.js';
+
+export type { Access, Authorize, FeedView, FeedViewDeps } from './types.js';
+
+export const feedViews: FeedView[] = [];
