@@ -1,2 +1,5 @@
-/** The store's public face: the Store contract and its backends. */
+/** The store's public face: the Store contract, its backends and the store's error codes. */
 export * from './store.js';
+export { createFsStore, type FsStoreOptions } from './fs/fs-store.js';
+export { StoreErrorCode } from './errors.js';
+export { MAX_MANIFEST_BYTES, ManifestMediaType } from './manifest.js';
