@@ -80,6 +80,14 @@ const explicit: Record<string, HttpMapping> = {
   OCI_BLOB_DIGEST_MISMATCH: { status: 400, oci: 'DIGEST_INVALID' },
   OCI_BLOB_SIZE_MISMATCH: { status: 400, oci: 'SIZE_INVALID' },
   [ErrorCode.tooLarge]: { status: 413, oci: 'SIZE_INVALID' },
+  // The store's codes (src/store/errors.ts) that a suffix would not map right.
+  STORE_FEED_UNKNOWN: { status: 404, oci: 'NAME_UNKNOWN' },
+  STORE_FEED_INVALID: { status: 400, oci: 'NAME_INVALID' },
+  STORE_FEED_TYPE_MISMATCH: { status: 403, oci: 'DENIED' },
+  OCI_TAG_INVALID: { status: 400, oci: 'MANIFEST_INVALID' },
+  OCI_RANGE_INVALID: { status: 416, oci: 'SIZE_INVALID' },
+  OCI_MANIFEST_TOO_LARGE: { status: 413, oci: 'SIZE_INVALID' },
+  OCI_UNSUPPORTED_MEDIA_TYPE: { status: 400, oci: 'MANIFEST_INVALID' },
   [ErrorCode.invalidInput]: { status: 400, oci: 'UNSUPPORTED' },
   [ErrorCode.notFound]: { status: 404, oci: 'NAME_UNKNOWN' },
 };

@@ -4,11 +4,13 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as registerServe } from './serve.js';
 import { register as registerToken } from './token.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExitCode) => void;
 
 export const commands: RegisterCommand[] = [
+  registerServe,
   registerToken,
 ];

@@ -9,6 +9,7 @@
  *   DELETE /v2/<name>/blobs/uploads/<uuid>           cancel                              → 204
  */
 import type { Request, Response } from 'express';
+import { isFerryError } from '../../errors/index.js';
 import { serverError, ServerErrorCode } from '../errors.js';
 import { stringParam } from '../http-util.js';
 import { openRepository, type V2Context } from './context.js';
@@ -44,7 +45,7 @@ export async function uploadStart(ctx: V2Context, req: Request, res: Response, n
     const digest = checkDigest(mount);
     const source = parseRepositoryName(from);
     // The caller must be able to read what it mounts; otherwise mount is a way to read any blob.
-    if (ctx.authorizer.allows(req, source.feed, 'read') && (await ctx.store.blobMount(repo.name, source.name, digest))) {
+    if (ctx.authorizer.allows(req, source.feed, 'read') && (await tryMount(ctx, repo.name, source.name, digest))) {
       created(res, repo.name, digest);
       return;
     }
@@ -64,6 +65,16 @@ export async function uploadStart(ctx: V2Context, req: Request, res: Response, n
     await ctx.uploads.remove(session.id);
   }
   created(res, repo.name, digest);
+}
+
+/** A mount that cannot happen (unknown source feed or blob) falls back to an upload, per the spec. */
+async function tryMount(ctx: V2Context, repository: string, from: string, digest: string): Promise<boolean> {
+  try {
+    return await ctx.store.blobMount(repository, from, digest);
+  } catch (err) {
+    if (isFerryError(err)) return false;
+    throw err;
+  }
 }
 
 export async function uploadPatch(ctx: V2Context, req: Request, res: Response, name: string, id: string): Promise<void> {
