@@ -13,7 +13,6 @@
  * - GC never deletes a blob an in-flight write is about to reference: writes hold a lease, and
  *   the lease check and the deletion share one transaction with the writer's existence check.
  */
-import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -126,8 +125,8 @@ async function blobGet(db: Db, layout: Layout, repository: string, digest: strin
     await handle.close();
     throw storeError(StoreErrorCode.rangeInvalid, 'offset beyond the end of the blob', { repository, digest, offset, size });
   }
-  const stream = createReadStream('', { fd: handle.fd, start: offset, autoClose: false, highWaterMark: 1024 * 1024 });
-  stream.once('close', () => void handle.close().catch(() => undefined));
+  // The stream owns the handle: closed on end, error or destroy.
+  const stream = handle.createReadStream({ start: offset, autoClose: true, highWaterMark: 1024 * 1024 });
   return { stream, size, offset };
 }
 
