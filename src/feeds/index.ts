@@ -3,7 +3,10 @@
  * Feed engineers add their view here (one import and one array entry each).
  */
 import type { FeedView } from './types.js';
+import { debianFeedView } from './debian/index.js';
 
 export type { Access, Authorize, FeedView, FeedViewDeps } from './types.js';
 
-export const feedViews: FeedView[] = [];
+export const feedViews: FeedView[] = [
+  debianFeedView,
+];
