@@ -26,8 +26,14 @@ export interface Metadata {
   annotations?: Record<string, string>;
 }
 
-/** `{env: NAME}` or `{file: PATH}`: resolved on the site that needs the secret, never in Git. */
-export type SecretRef = { env: string; file?: never } | { file: string; env?: never };
+/**
+ * `{env: NAME}` or `{file: PATH}`: resolved on the site that needs the secret, never in Git.
+ * The schema guarantees exactly one of the two is set.
+ */
+export interface SecretRef {
+  env?: string;
+  file?: string;
+}
 export interface SecretSource {
   secretRef: SecretRef;
 }
@@ -79,8 +85,12 @@ export interface UpstreamSpec {
   type: FeedType;
   url: string;
   credentials?: SecretSource;
-  /** Extension for package upstreams (debian/rpm): what to take from the remote repository. */
-  [key: string]: unknown;
+  /** debian: distributions (suites) to take. */
+  distributions?: string[];
+  /** debian: components to take. */
+  components?: string[];
+  /** debian/rpm: architectures to take. */
+  architectures?: string[];
 }
 
 export type ReplicationMode = 'pull' | 'push' | 'mirror';
@@ -114,6 +124,8 @@ export interface ReplicationSpec {
   deletes?: 'keep' | 'propagate';
   token?: SecretSource;
   fallback?: string[];
+  /** Stop running the replication without deleting it. */
+  suspend?: boolean;
 }
 
 export interface Resource<K extends Kind, S> {
@@ -153,4 +165,23 @@ export interface ValidationIssue {
   column: number;
   /** JSON pointer inside the document, e.g. `/spec/target/sites/0`. */
   path: string;
+}
+
+/** The per-site controller config file (`ferry controller --config site.yaml`), not in Git. */
+export interface SiteConfig {
+  site: string;
+  topology: {
+    url: string;
+    ref?: string;
+    path?: string;
+    pollInterval?: string;
+    credentials?: SecretSource;
+    verifyCommits?: { keys: string[] };
+  };
+  dataDir: string;
+  listen?: string;
+  tls?: { cert: string; key: string };
+  webhook?: SecretSource;
+  store?: { type: 'fs' | 'registry'; url?: string; credentials?: SecretSource };
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }

@@ -3,3 +3,4 @@ export { sanitizeUrl } from './sanitize-url.js';
 export { generateToken, hashToken, tokenMatches, tokenHint, isWellFormedToken, TOKEN_PREFIX } from './token.js';
 export { writeBlobFile, BlobFileErrorCode, type BlobFileOptions } from './blob-file.js';
 export { resolveSecret, type SecretRefLike } from './secret.js';
+export { parseDuration, parseBandwidth } from './units.js';

@@ -1,0 +1,61 @@
+/**
+ * Semantic checks beyond the schema (DESIGN.md section 2, last bullet). Input: the topology of
+ * schema-valid resources plus the names seen in all documents (so a resource that failed the
+ * schema does not also produce "dangling reference" noise). All lookups go through maps.
+ */
+import type { Site, Topology, ValidationIssue } from '../model.js';
+import { IssueCode } from '../codes.js';
+import type { Entry, KnownNames } from '../resources.js';
+import { CheckContext } from './context.js';
+import { selectSites } from '../select.js';
+import { checkAccess } from './access.js';
+import { checkLoops } from './loops.js';
+import { checkReplication, type ResolvedReplication } from './replications.js';
+import { checkDurations, checkGlobs, checkSchedule, checkSelector, checkSemver, checkSiteValues } from './values.js';
+
+export function semanticIssues(topology: Topology, entries: Entry[], known: KnownNames): ValidationIssue[] {
+  const ctx = new CheckContext(topology, entries, known);
+  const tokenOwners = new Map<string, { site: Site; index: number }>();
+  for (const site of topology.sites) checkSiteValues(ctx, site, tokenOwners);
+  checkFeeds(ctx);
+  const usedUpstreams = new Set<string>();
+  const resolved: ResolvedReplication[] = [];
+  for (const r of topology.replications) {
+    const x = checkReplication(ctx, r);
+    resolved.push(x);
+    if (r.spec.source.upstream) usedUpstreams.add(r.spec.source.upstream);
+    checkSchedule(ctx, r, r.spec.schedule);
+    checkSelector(ctx, r, r.spec.target.siteSelector, ['spec', 'target', 'siteSelector']);
+    checkGlobs(ctx, r, r.spec.filter?.include, ['spec', 'filter', 'include']);
+    checkGlobs(ctx, r, r.spec.filter?.exclude, ['spec', 'filter', 'exclude']);
+    checkGlobs(ctx, r, r.spec.filter?.tags, ['spec', 'filter', 'tags']);
+    checkGlobs(ctx, r, r.spec.source.repositories, ['spec', 'source', 'repositories']);
+    checkSemver(ctx, r, r.spec.filter?.semver);
+    checkAccess(ctx, x);
+  }
+  checkLoops(ctx, resolved);
+  for (const u of topology.upstreams) {
+    if (!usedUpstreams.has(u.metadata.name)) {
+      ctx.warn(IssueCode.unusedUpstream, `upstream "${u.metadata.name}" is not the source of any replication`, u, ['metadata', 'name']);
+    }
+  }
+  return ctx.issues;
+}
+
+function checkFeeds(ctx: CheckContext): void {
+  for (const feed of ctx.topology.feeds) {
+    const { sites, siteSelector } = feed.spec;
+    (sites ?? []).forEach((name, i) => {
+      if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined`, feed, ['spec', 'sites', i]);
+    });
+    checkSelector(ctx, feed, siteSelector, ['spec', 'siteSelector']);
+    checkDurations(ctx, feed, feed.spec.retention?.maxAge, ['spec', 'retention', 'maxAge']);
+    if (!siteSelector && (sites ?? []).length === 0) {
+      ctx.warn(IssueCode.feedNotHosted, `feed "${feed.metadata.name}" names no site: add spec.sites or spec.siteSelector`, feed, ['spec'], true);
+      continue;
+    }
+    if (siteSelector && selectSites(ctx.topology, { siteSelector }).length === 0) {
+      ctx.warn(IssueCode.selectorMatchesNothing, `siteSelector of feed "${feed.metadata.name}" matches no site`, feed, ['spec', 'siteSelector'], true);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Parses one topology file into documents that remember where every node came from.
+ *
+ * Contract: never throws for content. Hostile input (invalid UTF-8, binary, syntax errors,
+ * duplicate keys, tab indentation, unknown tags, alias bombs) becomes ValidationIssues. Alias
+ * expansion is bounded by `maxAliasCount` (the `yaml` package counts expanded nodes, so a
+ * billion-laughs document fails in milliseconds instead of being walked exponentially).
+ */
+import { Alias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { SourcePosition, ValidationIssue } from './model.js';
+import { IssueCode } from './codes.js';
+import { makeIssue } from './issues.js';
+
+/** Where a JSON pointer (as segments) points in a document; `key: true` points at the mapping key. */
+export type Locator = (segments: ReadonlyArray<string | number>, options?: { key?: boolean }) => SourcePosition;
+
+export interface ParsedDocument {
+  /** Plain JS value of the document (aliases expanded, bounded). */
+  value: unknown;
+  /** Position of the document's first node. */
+  start: SourcePosition;
+  locate: Locator;
+}
+
+export interface ParsedFile {
+  documents: ParsedDocument[];
+  issues: ValidationIssue[];
+}
+
+export interface ParseOptions {
+  maxAliasCount: number;
+  /** Issues reported per file at most (a garbage file must not print a million lines). */
+  maxIssuesPerFile: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes bytes as strict UTF-8; returns an issue for invalid or binary content. */
+export function decodeText(file: string, content: Buffer | string): { text?: string; issue?: ValidationIssue } {
+  let text: string;
+  if (typeof content === 'string') {
+    text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+  } else {
+    try {
+      text = utf8.decode(content);
+    } catch {
+      const at = positionOfByte(content, firstInvalidUtf8(content));
+      return { issue: makeIssue('error', IssueCode.fileNotUtf8, 'file is not valid UTF-8 text', { file, ...at }, '') };
+    }
+  }
+  const nul = text.indexOf('\u0000');
+  if (nul >= 0) {
+    const at = positionOfOffset(text, nul);
+    return { issue: makeIssue('error', IssueCode.fileBinary, 'file contains NUL bytes: binary files are not topology YAML', { file, ...at }, '') };
+  }
+  return { text };
+}
+
+export function parseYamlFile(file: string, text: string, options: ParseOptions): ParsedFile {
+  const lineCounter = new LineCounter();
+  const issues: ValidationIssue[] = [];
+  const documents: ParsedDocument[] = [];
+  const pos = (offset: number): SourcePosition => {
+    const p = lineCounter.linePos(offset);
+    return { file, line: p.line, column: p.col };
+  };
+  let docs: Document.Parsed[];
+  try {
+    docs = parseAllDocuments(text, { lineCounter, version: '1.2', schema: 'core', uniqueKeys: true, prettyErrors: true }) as Document.Parsed[];
+  } catch (err) {
+    issues.push(makeIssue('error', IssueCode.yamlSyntax, `YAML could not be parsed: ${(err as Error).name}`, { file, line: 1, column: 1 }, ''));
+    return { documents, issues };
+  }
+  if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed];
+  for (const doc of docs) {
+    if (issues.length >= options.maxIssuesPerFile) break;
+    const ok = collectYamlProblems(doc, pos, issues);
+    if (!ok || doc.contents === null) continue; // broken or empty document
+    if (isScalar(doc.contents) && doc.contents.value === null) continue;
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: options.maxAliasCount });
+    } catch (err) {
+      const at = pos(doc.contents.range?.[0] ?? 0);
+      const bomb = err instanceof ReferenceError;
+      issues.push(
+        makeIssue(
+          'error',
+          bomb ? IssueCode.yamlAliasLimit : IssueCode.yamlSyntax,
+          bomb
+            ? `too many alias expansions (limit ${options.maxAliasCount}): refusing a possible alias bomb; write the values out instead of using anchors`
+            : `YAML could not be converted: ${(err as Error).message}`,
+          at,
+          '',
+        ),
+      );
+      continue;
+    }
+    documents.push({ value, start: pos(doc.contents.range?.[0] ?? 0), locate: makeLocator(doc, pos) });
+  }
+  return { documents, issues: issues.slice(0, options.maxIssuesPerFile) };
+}
+
+/** Adds the document's errors and warnings as issues; false when the document is unusable. */
+function collectYamlProblems(doc: Document.Parsed, pos: (offset: number) => SourcePosition, issues: ValidationIssue[]): boolean {
+  for (const e of doc.errors) {
+    const code =
+      e.code === 'DUPLICATE_KEY' ? IssueCode.yamlDuplicateKey : e.code === 'TAB_AS_INDENT' ? IssueCode.yamlTab : IssueCode.yamlSyntax;
+    const message = e.code === 'TAB_AS_INDENT' ? 'tab characters are not allowed for indentation in YAML; use spaces' : firstLine(e.message);
+    issues.push(makeIssue('error', code, message, pos(e.pos[0]), ''));
+  }
+  let ok = doc.errors.length === 0;
+  for (const w of doc.warnings) {
+    if (w.code === 'TAG_RESOLVE_FAILED') {
+      issues.push(makeIssue('error', IssueCode.yamlUnknownTag, `${firstLine(w.message)}: custom YAML tags are not allowed`, pos(w.pos[0]), ''));
+      ok = false;
+    } else {
+      issues.push(makeIssue('warning', IssueCode.yamlWarning, firstLine(w.message), pos(w.pos[0]), ''));
+    }
+  }
+  return ok;
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0] ?? message;
+  return line.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Walks the AST along the segments, resolving aliases; stops at the deepest node that exists,
+ * so a missing property points at its parent. With `key`, points at the last mapping key.
+ */
+function makeLocator(doc: Document.Parsed, pos: (offset: number) => SourcePosition): Locator {
+  return (segments, options = {}) => {
+    let node: Node | null | undefined = doc.contents as Node | null;
+    let keyNode: Node | undefined;
+    for (const seg of segments) {
+      if (node instanceof Alias) node = node.resolve(doc) as Node | undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+        if (!pair) break;
+        keyNode = pair.key as Node;
+        node = pair.value as Node | null;
+        if (node === null || node === undefined) {
+          node = keyNode;
+        }
+      } else if (isSeq(node)) {
+        const item = node.items[Number(seg)] as Node | undefined;
+        if (item === undefined) break;
+        keyNode = undefined;
+        node = item;
+      } else {
+        break;
+      }
+    }
+    const target = options.key && keyNode ? keyNode : node;
+    return pos(target?.range?.[0] ?? doc.range[0]);
+  };
+}
+
+function positionOfOffset(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+function positionOfByte(buf: Buffer, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset; i++) {
+    if (buf[i] === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/** Byte offset of the first invalid UTF-8 sequence (approximate: start of the bad sequence). */
+function firstInvalidUtf8(buf: Buffer): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) {
+      const c = buf[i + k];
+      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    }
+    i += need + 1;
+  }
+  return 0;
+}
