@@ -16,6 +16,13 @@ command -v createrepo_c >/dev/null || need+=(createrepo-c)
 command -v nuget >/dev/null || need+=(nuget)
 # ferry graph --format dot output is checked by Graphviz itself (test/cli/graph.test.ts).
 command -v dot >/dev/null || need+=(graphviz)
+# debian / generic feeds (src/feeds/debian, src/feeds/generic): dpkg-deb builds test .debs,
+# dpkg-scanpackages (dpkg-dev) is the reference Packages producer, gpg dearmors the repository key
+# for apt's signed-by, apt-get is the real client, curl the real files client.
+command -v dpkg-scanpackages >/dev/null || need+=(dpkg-dev)
+command -v gpg >/dev/null || need+=(gnupg)
+command -v apt-get >/dev/null || need+=(apt)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
