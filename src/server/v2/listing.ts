@@ -62,6 +62,9 @@ export async function referrers(ctx: V2Context, req: Request, res: Response, nam
   const found = await ctx.store.referrers(repo.name, digest, artifactType === undefined ? {} : { artifactType });
   const manifests: Descriptor[] = artifactType === undefined ? found : found.filter((d) => d.artifactType === artifactType);
   if (artifactType !== undefined) res.setHeader('OCI-Filters-Applied', 'artifactType');
+  const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  // Exactly the index media type, no charset parameter (express's send would add one).
   res.setHeader('Content-Type', 'application/vnd.oci.image.index.v1+json');
-  res.status(200).send(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  res.setHeader('Content-Length', String(body.length));
+  res.status(200).end(body);
 }
