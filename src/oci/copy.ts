@@ -1,0 +1,253 @@
+/**
+ * `copy()`: the one transfer algorithm of ferry (oras-go's `Copy`). Walks the graph of a manifest
+ * — index → child manifests → config + layers, and referrers when asked — from any ContentReader
+ * into any ContentTarget.
+ *
+ * Guarantees:
+ * - Everything is verified: manifests by digest on read (the readers check), blobs by size and
+ *   sha256 before they become visible (the writers check; see writeBlobFile / registry uploads).
+ * - Nothing is transferred twice: a manifest the destination already has (HEAD by digest) is
+ *   skipped with its whole subtree (a target only accepts a manifest whose children it holds); a
+ *   blob it has is skipped; a digest met twice in one copy is copied once. When source and
+ *   destination are the same registry, a cross-repository mount is tried before uploading.
+ * - Order: children before parents, the tag last, so a destination never has a tag (or a
+ *   manifest) pointing at content it does not fully hold.
+ * - Blobs run in parallel with bounded concurrency (default 4); every error names the blob or
+ *   manifest it was about (data.digest) and keeps its code and `next`.
+ *
+ * Platform filter (`platform: 'linux/amd64'`) on an index: when every child matches, the index is
+ * copied unchanged (same digest). When exactly one child matches, that single manifest is copied
+ * and the destination tag points at it (the index digest is not kept). When several match (e.g.
+ * linux/arm with variants v6 and v7), a new index listing only those is written (a new digest).
+ * No match is OCI_PLATFORM_NOT_FOUND. A plain manifest is copied as is.
+ */
+import { Readable } from 'node:stream';
+import { FerryError, NextAction } from '../errors/index.js';
+import type { ContentReader, ContentTarget, Descriptor, Platform } from './content.js';
+import { parseManifest, parsePlatform, platformMatches, sha256Digest, type ParsedManifest } from './manifest.js';
+import { MediaType } from './media-types.js';
+import { isDigest } from './reference.js';
+
+export const CopyErrorCode = {
+  platformNotFound: 'OCI_PLATFORM_NOT_FOUND',
+  invalidOptions: 'OCI_COPY_INVALID_OPTIONS',
+} as const;
+
+export interface CopyRef {
+  repository: string;
+  /** Tag or digest. For the destination, defaults to the source's reference. */
+  reference?: string;
+}
+
+export interface CopyProgress {
+  digest: string;
+  /** Bytes of this blob held so far. */
+  done: number;
+  total: number;
+}
+
+export interface CopyOptions {
+  /** Blobs copied at once; default 4. */
+  concurrency?: number;
+  /** `os/arch[/variant]` or a Platform: filter the children of an index. */
+  platform?: string | Platform;
+  /** Also copy manifests whose `subject` is a copied manifest (signatures, SBOMs), recursively. */
+  referrers?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (event: CopyProgress) => void;
+  /** Every blob byte passes `take(n)` first: the controller's bandwidth cap plugs in here. */
+  rateLimiter?: { take(bytes: number): Promise<void> };
+  /** Try cross-repository mounts when both sides are the same registry (default true). */
+  mount?: boolean;
+}
+
+export interface CopyResult {
+  /** Descriptor of the root written at the destination (differs from the source's after a platform filter). */
+  descriptor: Descriptor;
+  /** Manifests written. */
+  manifests: number;
+  /** Blobs written (uploaded or mounted). */
+  blobs: number;
+  /** Blob bytes read from the source. */
+  bytesTransferred: number;
+  /** Blobs and manifests the destination already had. */
+  skipped: number;
+}
+
+/** A semaphore: at most `limit` tasks at once, FIFO. */
+function createSemaphore(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** Adds what an error was about (digest, repository) to its data, keeping code and `next`. */
+function naming(err: unknown, what: string, digest: string): unknown {
+  if (!(err instanceof FerryError)) return err;
+  if (err.data.digest === digest && err.message.includes(digest)) return err;
+  const wrapped = new FerryError(err.code, `${what} ${digest}: ${err.message}`, { data: { ...err.data, digest }, next: err.next, cause: err });
+  return wrapped;
+}
+
+function sameRegistry(a: ContentReader, b: ContentTarget): boolean {
+  const ra = (a as { registry?: unknown }).registry;
+  return typeof ra === 'string' && ra === (b as { registry?: unknown }).registry;
+}
+
+export async function copy(src: ContentReader, srcRef: CopyRef, dst: ContentTarget, dstRef: CopyRef, options: CopyOptions = {}): Promise<CopyResult> {
+  const srcReference = srcRef.reference;
+  if (!srcReference) throw new FerryError(CopyErrorCode.invalidOptions, 'copy needs a source tag or digest');
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform;
+  if (options.platform !== undefined && !platform) {
+    throw new FerryError(CopyErrorCode.invalidOptions, `invalid platform ${JSON.stringify(options.platform)} (expected os/arch[/variant])`);
+  }
+  const result = { manifests: 0, blobs: 0, bytesTransferred: 0, skipped: 0 };
+  const limit = createSemaphore(concurrency);
+  const blobJobs = new Map<string, Promise<void>>();
+  const manifestJobs = new Map<string, Promise<void>>();
+  const mount = (options.mount ?? true) && sameRegistry(src, dst) && srcRef.repository !== dstRef.repository;
+
+  const openSource = async (descriptor: Descriptor, offset: number) => {
+    const source = await src.blobGet(srcRef.repository, descriptor.digest, { offset });
+    if (!options.rateLimiter && !options.onProgress) return source;
+    let done = source.offset;
+    let reported = done;
+    const limiter = options.rateLimiter;
+    const upstream = source.stream;
+    async function* paced(): AsyncGenerator<Buffer> {
+      for await (const chunk of upstream) {
+        const buf = chunk as Buffer;
+        if (limiter) await limiter.take(buf.length);
+        done += buf.length;
+        if (options.onProgress && (done - reported >= 1 << 20 || done === descriptor.size)) {
+          reported = done;
+          options.onProgress({ digest: descriptor.digest, done, total: descriptor.size });
+        }
+        yield buf;
+      }
+    }
+    return { ...source, stream: Readable.from(paced(), { objectMode: false }) };
+  };
+
+  const copyBlob = (descriptor: Descriptor): Promise<void> => {
+    let job = blobJobs.get(descriptor.digest);
+    if (!job) {
+      job = limit(async () => {
+        options.signal?.throwIfAborted();
+        if ((await dst.blobHead(dstRef.repository, descriptor.digest)) !== undefined) {
+          result.skipped++;
+          return;
+        }
+        if (mount && (await dst.blobMount(dstRef.repository, srcRef.repository, descriptor.digest))) {
+          result.blobs++;
+          return;
+        }
+        const put = await dst.blobPut(dstRef.repository, descriptor, (offset) => openSource(descriptor, offset), options.signal ? { signal: options.signal } : {});
+        result.bytesTransferred += put.transferred;
+        if (put.transferred > 0) result.blobs++;
+        else result.skipped++;
+      }).catch((err: unknown) => {
+        throw naming(err, 'blob', descriptor.digest);
+      });
+      blobJobs.set(descriptor.digest, job);
+    }
+    return job;
+  };
+
+  /** Copies the subtree of a manifest and the manifest itself by digest; `reference` tags it. */
+  const copyManifest = (descriptor: Descriptor, fetched?: { body: Buffer; parsed: ParsedManifest }, tag?: string): Promise<void> => {
+    const key = `${descriptor.digest} ${tag ?? ''}`;
+    let job = manifestJobs.get(key);
+    if (!job) {
+      job = (async () => {
+        options.signal?.throwIfAborted();
+        const present = await dst.manifestHead(dstRef.repository, descriptor.digest);
+        const body = fetched?.body ?? (present ? undefined : (await src.manifestGet(srcRef.repository, descriptor.digest)).body);
+        if (!present && body) {
+          const parsed = fetched?.parsed ?? parseManifest(body, descriptor.mediaType, { repository: srcRef.repository, digest: descriptor.digest });
+          await Promise.all([...parsed.manifests.map((m) => copyManifest(m)), ...parsed.blobs.map((b) => copyBlob(b))]);
+          // The root goes in with its tag in one PUT, after everything it references.
+          await dst.manifestPut(dstRef.repository, tag ?? descriptor.digest, parsed.mediaType, body);
+          result.manifests++;
+        } else if (tag) {
+          await retag(descriptor, tag, body);
+        } else {
+          result.skipped++;
+        }
+        if (options.referrers) await copyReferrers(descriptor.digest);
+      })().catch((err: unknown) => {
+        throw naming(err, 'manifest', descriptor.digest);
+      });
+      manifestJobs.set(key, job);
+    }
+    return job;
+  };
+
+  const retag = async (descriptor: Descriptor, tag: string, body: Buffer | undefined): Promise<void> => {
+    const current = await dst.manifestHead(dstRef.repository, tag);
+    if (current?.digest === descriptor.digest) {
+      result.skipped++;
+      return;
+    }
+    const bytes = body ?? (await src.manifestGet(srcRef.repository, descriptor.digest)).body;
+    await dst.manifestPut(dstRef.repository, tag, descriptor.mediaType, bytes);
+    result.manifests++;
+  };
+
+  const copyReferrers = async (digest: string): Promise<void> => {
+    const list = await src.referrers(srcRef.repository, digest);
+    await Promise.all(list.map((r) => copyManifest(r)));
+  };
+
+  const root = await src.manifestGet(srcRef.repository, srcReference);
+  let parsed = parseManifest(root.body, root.descriptor.mediaType, { repository: srcRef.repository, reference: srcReference });
+  let rootDescriptor: Descriptor = { ...root.descriptor, mediaType: parsed.mediaType };
+  let rootBody = root.body;
+  if (platform && parsed.kind === 'index') {
+    ({ descriptor: rootDescriptor, body: rootBody, parsed } = await filterIndex(src, srcRef.repository, rootDescriptor, rootBody, parsed, platform));
+  }
+  const dstReference = dstRef.reference ?? srcReference;
+  const tag = isDigest(dstReference) ? undefined : dstReference;
+  if (!tag && dstReference !== rootDescriptor.digest) {
+    throw new FerryError(CopyErrorCode.invalidOptions, `destination digest ${dstReference} does not match the copied content ${rootDescriptor.digest}`, { next: NextAction.fix });
+  }
+  await copyManifest(rootDescriptor, { body: rootBody, parsed }, tag);
+  return { descriptor: rootDescriptor, ...result };
+}
+
+async function filterIndex(
+  src: ContentReader,
+  repository: string,
+  descriptor: Descriptor,
+  body: Buffer,
+  parsed: ParsedManifest,
+  platform: Platform,
+): Promise<{ descriptor: Descriptor; body: Buffer; parsed: ParsedManifest }> {
+  const matching = parsed.manifests.filter((m) => platformMatches(m.platform, platform));
+  if (matching.length === parsed.manifests.length) return { descriptor, body, parsed };
+  const only = matching[0];
+  if (!only) {
+    const wanted = [platform.os, platform.architecture, platform.variant].filter(Boolean).join('/');
+    throw new FerryError(CopyErrorCode.platformNotFound, `no manifest for platform ${wanted} in ${repository}@${descriptor.digest}`, {
+      data: { repository, digest: descriptor.digest, platform: wanted },
+    });
+  }
+  if (matching.length === 1) {
+    const child = await src.manifestGet(repository, only.digest);
+    return { descriptor: child.descriptor, body: child.body, parsed: parseManifest(child.body, child.descriptor.mediaType) };
+  }
+  const json = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  const filtered = Buffer.from(JSON.stringify({ ...json, manifests: matching }));
+  const mediaType = parsed.mediaType ?? MediaType.ociIndex;
+  return { descriptor: { mediaType, digest: sha256Digest(filtered), size: filtered.length }, body: filtered, parsed: { ...parsed, manifests: matching } };
+}

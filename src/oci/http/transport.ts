@@ -1,0 +1,92 @@
+/**
+ * Transport layer: node:http/https with keep-alive Agents and an inactivity timeout. Maps socket
+ * failures to OCI_CONNECTION / OCI_TLS / OCI_TIMEOUT (with the sanitized URL, `next: backoff`
+ * except TLS, which a human must fix). A stall longer than `timeoutMs` while the body streams
+ * destroys the body with OCI_TIMEOUT, so a blob writer can resume.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { pipeline } from 'node:stream';
+import { FerryError, NextAction } from '../../errors/index.js';
+import { sanitizeUrl } from '../../util/index.js';
+import { OciErrorCode } from '../errors.js';
+import type { HttpRequest, HttpResponse, Send } from './types.js';
+
+export interface TransportOptions {
+  timeoutMs?: number;
+  userAgent?: string;
+  /** Called once per request sent (tests count requests). */
+  onRequest?: (method: string, url: string, status: number) => void;
+  /** Extra CA certificates / TLS options for https. */
+  tls?: https.AgentOptions;
+  maxSockets?: number;
+}
+
+const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_SSL_|EPROTO)/;
+
+export function networkError(err: unknown, request: Pick<HttpRequest, 'method' | 'url'>): FerryError {
+  if (err instanceof FerryError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const url = sanitizeUrl(request.url);
+  const data = { url, method: request.method, cause: code };
+  if (TLS_CODES.test(code)) {
+    return new FerryError(OciErrorCode.tls, `TLS failure talking to ${url} (${code})`, { data, next: NextAction.fix, cause: err });
+  }
+  return new FerryError(OciErrorCode.connection, `connection to ${url} failed (${code || (err as Error).message})`, {
+    data,
+    next: NextAction.backoff,
+    cause: err,
+  });
+}
+
+export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onRequest, tls, maxSockets = 32 }: TransportOptions = {}): {
+  send: Send;
+  close: () => void;
+} {
+  const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
+  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...tls });
+
+  const send: Send = async (request) => {
+    const isHttps = request.url.protocol === 'https:';
+    let bodyStream: NodeJS.ReadableStream | undefined;
+    let length: number | undefined;
+    if (Buffer.isBuffer(request.body)) length = request.body.length;
+    else if (request.body && 'stream' in request.body) ({ stream: bodyStream, length } = request.body);
+    else if (request.body && 'replay' in request.body) ({ stream: bodyStream, length } = await request.body.replay());
+    const headers: Record<string, string> = { 'user-agent': userAgent, ...request.headers };
+    if (length !== undefined) headers['content-length'] = String(length);
+    else if (request.body === undefined && (request.method === 'PUT' || request.method === 'POST' || request.method === 'PATCH')) headers['content-length'] = '0';
+
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = (isHttps ? https : http).request(request.url, {
+        method: request.method,
+        headers,
+        agent: isHttps ? httpsAgent : httpAgent,
+        signal: request.signal,
+      });
+      const timeoutError = (): FerryError =>
+        new FerryError(OciErrorCode.timeout, `no data from ${sanitizeUrl(request.url)} for ${timeoutMs} ms`, {
+          data: { url: sanitizeUrl(request.url), method: request.method },
+          next: NextAction.backoff,
+        });
+      req.setTimeout(timeoutMs, () => req.destroy(timeoutError()));
+      req.once('error', (err) => reject(networkError(err, request)));
+      req.once('response', (res) => {
+        onRequest?.(request.method, sanitizeUrl(request.url), res.statusCode ?? 0);
+        // A mid-body socket error surfaces on `res` as an error the blob writer can resume from.
+        res.once('aborted', () => res.destroy(networkError(Object.assign(new Error('connection closed mid-body'), { code: 'ECONNRESET' }), request)));
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: request.url });
+      });
+      if (Buffer.isBuffer(request.body)) req.end(request.body);
+      else if (bodyStream) pipeline(bodyStream, req, (err) => err && req.destroy(err));
+      else req.end();
+    });
+  };
+  return {
+    send,
+    close: () => {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
