@@ -1,0 +1,93 @@
+/**
+ * Answers the NuGet v2 collection queries (`Packages`, `Search`, `FindPackagesById`,
+ * `GetUpdates`) from the feed state: function parameters, then `$filter`, `$orderby`,
+ * `$skip`/`$top`, server-side paging with `<link rel="next">`, `$inlinecount` and `/$count`.
+ *
+ * Contract: a page holds at most PAGE_SIZE entries; when more match than a page holds (and the
+ * client's `$top` asks for more), the feed carries a `next` link that continues exactly where the
+ * page ended with the same query. Parameter errors throw FEED_INVALID_REQUEST.
+ */
+import { feedError, FeedErrorCode } from '../artifact/index.js';
+import type { ChocolateyFeedState } from './feed-state.js';
+import { compileFilter, compileOrderBy, type Properties } from './filter.js';
+import { PROPERTY_NAMES, renderFeed } from './odata.js';
+import { compareVersions, parseVersion } from './version.js';
+
+export type Collection = 'Packages' | 'Search' | 'FindPackagesById' | 'GetUpdates';
+export type Answer = { type: 'count'; count: number } | { type: 'feed'; xml: string };
+
+export const PAGE_SIZE = 100;
+const MAX_IDS = 500;
+
+/** An OData string literal parameter (`'x'` → `x`, `''` inside → `'`); bare values as they are. */
+export function literal(value: string | undefined): string {
+  if (value === undefined) return '';
+  const v = value.trim();
+  return v.length >= 2 && v.startsWith("'") && v.endsWith("'") ? v.slice(1, -1).replace(/''/g, "'") : v;
+}
+
+function int(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,9}$/.test(value)) throw feedError(FeedErrorCode.invalidRequest, `invalid ${name}`, { parameter: name });
+  return Number(value);
+}
+
+function searchMatches(p: Properties, terms: string[]): boolean {
+  if (terms.length === 0) return true;
+  const hay = [p.Id, p.Title, p.Description, p.Tags].map((v) => String(v ?? '').toLowerCase());
+  return terms.some((t) => hay.some((h) => h.includes(t)));
+}
+
+function getUpdates(state: ChocolateyFeedState, q: Record<string, string>): Properties[] {
+  const ids = literal(q.packageIds).split('|').slice(0, MAX_IDS);
+  const versions = literal(q.versions).split('|');
+  const pre = literal(q.includePrerelease).toLowerCase() === 'true';
+  const all = literal(q.includeAllVersions).toLowerCase() === 'true';
+  return ids.flatMap((id, i) => {
+    const current = parseVersion(versions[i] ?? '');
+    if (!id || !current) return [];
+    const newer = state.versions(id).filter((e) => (pre || !e.version.prerelease) && compareVersions(e.version, current) > 0);
+    const picked = all ? newer : newer.slice(-1);
+    return picked.map((e) => e.props);
+  });
+}
+
+function base(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>): Properties[] {
+  switch (collection) {
+    case 'Packages':
+      return state.all();
+    case 'FindPackagesById':
+      return state.versions(literal(q.id)).map((e) => e.props);
+    case 'GetUpdates':
+      return getUpdates(state, q);
+    case 'Search': {
+      const pre = literal(q.includePrerelease).toLowerCase() === 'true';
+      const terms = literal(q.searchTerm).toLowerCase().split(/\s+/).filter(Boolean);
+      return state.all().filter((p) => (pre || p.IsPrerelease !== true) && searchMatches(p, terms));
+    }
+  }
+}
+
+/** The answer to one collection request (see the module contract). */
+export function answerCollection(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>, baseUrl: string, countOnly: boolean): Answer {
+  const predicate = compileFilter(q.$filter, PROPERTY_NAMES);
+  const order = compileOrderBy(q.$orderby, PROPERTY_NAMES);
+  const skip = int(q.$skip, '$skip') ?? 0;
+  const top = int(q.$top, '$top');
+  let matches = base(state, collection, q).filter(predicate);
+  if (order) matches = [...matches].sort(order);
+  if (countOnly) return { type: 'count', count: Math.max(0, Math.min(matches.length - skip, top ?? Infinity)) };
+  const size = Math.min(top ?? PAGE_SIZE, PAGE_SIZE);
+  const entries = matches.slice(skip, skip + size);
+  let next: string | undefined;
+  const wantsMore = top === undefined || top > size;
+  if (wantsMore && skip + size < matches.length) {
+    const params = new URLSearchParams(q);
+    params.set('$skip', String(skip + size));
+    if (top !== undefined) params.set('$top', String(top - size));
+    next = `${baseUrl}${collection}()?${params.toString().replace(/\+/g, '%20')}`;
+  }
+  const count = (q.$inlinecount ?? '').toLowerCase() === 'allpages' ? matches.length : undefined;
+  const updated = new Date().toISOString();
+  return { type: 'feed', xml: renderFeed({ title: collection, entries, ...(count !== undefined ? { count } : {}), ...(next ? { next } : {}) }, baseUrl, updated) };
+}
