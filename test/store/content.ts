@@ -104,3 +104,36 @@ export async function readAll(stream: Readable): Promise<Buffer> {
   for await (const chunk of stream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);
 }
+
+/** Deterministic pseudo-random bytes (sha256 in counter mode), so two processes build the same blob. */
+export function seededBytes(seed: string, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  for (let i = 0, block = 0; i < size; block++) {
+    const h = createHash('sha256').update(`${seed}:${block}`).digest();
+    i += h.copy(out, i);
+  }
+  return out;
+}
+
+/** A source that trickles `bytes` in chunks with a pause between them, calling `onChunk` with bytes sent. */
+export function slowSource(bytes: Buffer, chunkSize: number, pauseMs: number, onChunk: (sent: number) => void = () => undefined): OpenBlobSource {
+  return async (offset) => {
+    let position = offset;
+    const stream = new Readable({
+      read() {
+        if (position >= bytes.length) {
+          this.push(null);
+          return;
+        }
+        const end = Math.min(bytes.length, position + chunkSize);
+        const chunk = bytes.subarray(position, end);
+        position = end;
+        setTimeout(() => {
+          this.push(chunk);
+          onChunk(position);
+        }, pauseMs);
+      },
+    });
+    return { stream, size: bytes.length, offset };
+  };
+}
