@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { register as registerServe } from './serve.js';
 import { register as registerToken } from './token.js';
+import { register as registerValidate } from './validate.js';
 
 export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExitCode) => void;
@@ -13,4 +14,5 @@ export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExit
 export const commands: RegisterCommand[] = [
   registerServe,
   registerToken,
+  registerValidate,
 ];
