@@ -56,9 +56,9 @@ export function releaseLeasesFor(db: Db, digests: Iterable<string>): void {
 /** True when the digest is held by an unexpired lease or referenced by any manifest in any repository. */
 export function isBlobLive(db: Db, digest: string, now = Date.now()): boolean {
   const row = db.prepare(`SELECT
-      EXISTS (SELECT 1 FROM leases WHERE digest = ?1 AND expires_at > ?2)
-      OR EXISTS (SELECT 1 FROM manifest_blobs WHERE blob = ?1)
-      OR EXISTS (SELECT 1 FROM manifests WHERE digest = ?1) AS live`).get(digest, now) as { live: number };
+      EXISTS (SELECT 1 FROM leases WHERE digest = @digest AND expires_at > @now)
+      OR EXISTS (SELECT 1 FROM manifest_blobs WHERE blob = @digest)
+      OR EXISTS (SELECT 1 FROM manifests WHERE digest = @digest) AS live`).get({ digest, now }) as { live: number };
   return row.live !== 0;
 }
 
