@@ -4,9 +4,13 @@
  */
 import type { FeedView } from './types.js';
 import { debianFeedView } from './debian/index.js';
+import { rpmFeedView } from './rpm/index.js';
+import { chocolateyFeedView } from './chocolatey/index.js';
 
 export type { Access, Authorize, FeedView, FeedViewDeps } from './types.js';
 
 export const feedViews: FeedView[] = [
   debianFeedView,
+  rpmFeedView,
+  chocolateyFeedView,
 ];

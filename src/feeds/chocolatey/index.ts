@@ -12,7 +12,10 @@ export { inspectZip, isSafeEntryName, type ZipEntry, type ZipLimits } from './zi
 export { compileFilter, compileOrderBy } from './filter.js';
 export { isValidPackageId, normalize as normalizeNuGetVersion, parseVersion as parseNuGetVersion, compareVersions as compareNuGetVersions } from './version.js';
 
-/** The chocolatey FeedView (mount `api/v2`). */
-export function chocolateyFeedView(options: ChocolateyRouterOptions = {}): FeedView {
+/** A chocolatey FeedView (mount `api/v2`) with options (size cap, zip limits). */
+export function createChocolateyFeedView(options: ChocolateyRouterOptions = {}): FeedView {
   return { type: 'chocolatey', mount: 'api/v2', createRouter: (deps) => createChocolateyRouter(deps, options) };
 }
+
+/** The chocolatey FeedView with defaults. */
+export const chocolateyFeedView: FeedView = createChocolateyFeedView();

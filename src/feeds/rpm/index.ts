@@ -6,7 +6,7 @@
 import type { FeedView } from '../types.js';
 import { createRpmRouter, type RpmRouterOptions } from './router.js';
 
-export { createRpmRouter, storeRpm, type RpmRouterOptions, type RpmSigner } from './router.js';
+export { createRpmRouter, storeRpm, type RpmRouterOptions } from './router.js';
 export {
   inspectRpm,
   rpmVersionKey,
@@ -20,7 +20,10 @@ export {
 export { renderPackage, renderRepomd, buildRepodataFile } from './repodata.js';
 export { readRpmHeaders } from './header.js';
 
-/** The rpm FeedView (mount `rpm`); `options` lets the server pass a signer and size cap. */
-export function rpmFeedView(options: RpmRouterOptions = {}): FeedView {
+/** An rpm FeedView (mount `rpm`) with options (signing key file, size cap). */
+export function createRpmFeedView(options: RpmRouterOptions = {}): FeedView {
   return { type: 'rpm', mount: 'rpm', createRouter: (deps) => createRpmRouter(deps, options) };
 }
+
+/** The rpm FeedView with defaults: repomd.xml signed with the site's (generated) key. */
+export const rpmFeedView: FeedView = createRpmFeedView();

@@ -28,20 +28,16 @@ import {
 } from '../artifact/index.js';
 import { inspectRpm, rpmVersionKey, RPM_ARTIFACT_TYPE, RPM_CONFIG_MEDIA_TYPE, RPM_FILE_MEDIA_TYPE, type RpmPackageMeta } from './metadata.js';
 import { RpmRepoState } from './repo-state.js';
-
-/** What the view needs to sign repomd.xml; absent → unsigned repository (no .asc, no key.asc). */
-export interface RpmSigner {
-  /** ASCII-armoured public key. */
-  publicKey(): Promise<string>;
-  /** ASCII-armoured detached signature of `data`. */
-  signDetached(data: Buffer): Promise<string>;
-}
+import { loadSigningKey, type SigningKey } from '../signing/index.js';
 
 export interface RpmRouterOptions {
   /** Largest accepted .rpm. */
   maxUploadBytes?: number;
-  /** Signs repomd.xml per feed; undefined → unsigned. */
-  signerFor?: (feed: string) => Promise<RpmSigner | undefined>;
+  /** Sign repomd.xml (`repomd.xml.asc`) with the site's key; default true. */
+  signRepomd?: boolean;
+  /** Armored private signing key file (resolved from the site's secretRef); else generated. */
+  signingKeyFile?: string;
+  signingKeyPassphrase?: string;
 }
 
 const FILE_NAME = /^[A-Za-z0-9._+~^-]{1,300}\.rpm$/;
@@ -51,29 +47,15 @@ function feedOf(req: Request): string {
   return String(req.params.feed ?? '');
 }
 
-export function createRpmRouter(deps: FeedViewDeps, { maxUploadBytes = 2 * 1024 * 1024 * 1024, signerFor }: RpmRouterOptions = {}): Router {
-  const { store, authorize, log } = deps;
-  const tmpDir = join(deps.dataDir, 'tmp', 'rpm');
-  const signers = new Map<string, Promise<RpmSigner | undefined>>();
-  const signer = (feed: string): Promise<RpmSigner | undefined> => {
-    let s = signers.get(feed);
-    if (!s) {
-      s = signerFor ? signerFor(feed) : Promise.resolve(undefined);
-      signers.set(feed, s);
-    }
-    return s;
-  };
-  // The state of a feed is created on first use; its signer is resolved lazily at build time.
-  const states = new IndexCache<RpmPackageMeta, RpmRepoState>(
-    store,
-    RPM_ARTIFACT_TYPE,
-    (index) =>
-      new RpmRepoState(index, async (data) => {
-        const s = await signer(index.feed);
-        return s ? s.signDetached(data) : '';
-      }),
-    log,
-  );
+export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = {}): Router {
+  const { store, authorize, log, dataDir } = deps;
+  const { maxUploadBytes = 2 * 1024 * 1024 * 1024, signRepomd = true } = options;
+  const tmpDir = join(dataDir, 'tmp', 'rpm');
+  // The site's one repository key (shared with the debian view), loaded on first use.
+  const key = (): Promise<SigningKey> | undefined =>
+    signRepomd ? loadSigningKey({ dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }) : undefined;
+  const sign = signRepomd ? async (data: Buffer): Promise<string> => (await key()!).detachSign(data) : undefined;
+  const states = new IndexCache<RpmPackageMeta, RpmRepoState>(store, RPM_ARTIFACT_TYPE, (index) => new RpmRepoState(index, sign), log);
 
   const router = Router({ mergeParams: true });
 
@@ -125,9 +107,9 @@ export function createRpmRouter(deps: FeedViewDeps, { maxUploadBytes = 2 * 1024 
 
   router.get('/key.asc', async (req, res) => {
     authorize(req, feedOf(req), 'read');
-    const s = await signer(feedOf(req));
-    if (!s) throw feedError(FeedErrorCode.notFound, 'this feed has no signing key', {});
-    sendSmall(res, Buffer.from(await s.publicKey(), 'utf8'), 'application/pgp-keys');
+    const k = key();
+    if (!k) throw feedError(FeedErrorCode.notFound, 'this feed has no signing key', {});
+    sendSmall(res, Buffer.from((await k).publicKeyArmored, 'utf8'), 'application/pgp-keys');
   });
 
   router.use(feedErrorHandler(log));
