@@ -39,7 +39,7 @@ function replicationBlock(r: PlannedReplication): string[] {
   rows.push(['deletes', r.deletes]);
   if (r.fallback.length > 0) rows.push(['fallback', r.fallback.map(formatPeer).join(', then ')]);
   if (r.connects) rows.push(['token', r.token === undefined ? '(none)' : formatSecretRef(r.token)]);
-  return [`  ${r.name}  ${ROLE_TEXT[r.role]}`, ...alignColumns(rows, '    ')];
+  return [`  ${r.name}  ${ROLE_TEXT[r.role]}${r.suspended ? '  [SUSPENDED]' : ''}`, ...alignColumns(rows, '    ')];
 }
 
 /** Renders the plan as aligned text ending with a newline. */

@@ -52,6 +52,8 @@ export interface PlannedReplication {
   name: string;
   mode: ReplicationMode;
   role: ReplicationRole;
+  /** `spec.suspend`: the replication is kept but does not run. */
+  suspended: boolean;
   /** True when this site opens the connection (pull target, push source, mirror target, upstream target). */
   connects: boolean;
   /** Feed on this site and on the other end (target feed defaults to the source feed's name). */
