@@ -9,14 +9,9 @@ import type { CliIO } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RegisterCommand, SetExitCode } from './index.js';
 import { errorMessage, isFerryError } from '../../errors/index.js';
-import { loadTopologyDir, type Topology, type ValidationIssue } from '../../topology/index.js';
+import { loadTopologyDir, type Topology } from '../../topology/index.js';
+import { formatIssueText, summarize } from './validate.js';
 import { PlanErrorCode, planForSite, renderPlanText } from '../../plan/index.js';
-
-/** One issue as `file:line:col: severity CODE message` (the `ferry validate` text format). */
-export function formatIssue(issue: ValidationIssue, filePrefix = ''): string {
-  const file = filePrefix === '' ? issue.file : `${filePrefix}/${issue.file}`;
-  return `${file}:${issue.line}:${issue.column}: ${issue.severity} ${issue.code} ${issue.message}`;
-}
 
 export type Loaded = { ok: true; topology: Topology } | { ok: false; exitCode: number };
 
@@ -32,10 +27,10 @@ export async function loadForCommand(command: string, dir: string, io: CliIO): P
     io.stderr.write(`ferry ${command}: ${errorMessage(err)}${isFerryError(err) ? ` [${err.code}]` : ''}\n`);
     return { ok: false, exitCode: ExitCode.usage };
   }
-  for (const issue of result.issues) io.stderr.write(`${formatIssue(issue)}\n`);
+  // Issues go to stderr, in `ferry validate`'s format, so stdout stays the plan / graph alone.
+  for (const issue of result.issues) io.stderr.write(`${formatIssueText(issue)}\n`);
   if (!result.valid) {
-    const errors = result.issues.filter((i) => i.severity === 'error').length;
-    io.stderr.write(`ferry ${command}: the topology in ${dir} is invalid (${errors} error(s)); fix it first (see ferry validate)\n`);
+    io.stderr.write(`ferry ${command}: the topology in ${dir} is ${summarize(result.issues)}; fix it first (ferry validate)\n`);
     return { ok: false, exitCode: ExitCode.failed };
   }
   return { ok: true, topology: result.topology };
