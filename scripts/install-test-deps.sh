@@ -7,6 +7,8 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v git >/dev/null || need+=(git)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
+# ferry serve TLS test (test/server/serve-tls.test.ts) makes a self-signed certificate.
+command -v openssl >/dev/null || need+=(openssl)
 # rpm / chocolatey feeds (src/feeds/rpm, src/feeds/chocolatey): real dnf, reference createrepo_c,
 # rpmbuild + rpmsign to build signed test RPMs, and the nuget 2.8 client (mono) for NuGet v2.
 command -v rpmbuild >/dev/null || need+=(rpm)
