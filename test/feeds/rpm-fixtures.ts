@@ -21,6 +21,8 @@ export interface RpmSpec {
   provides?: string[];
   /** Extra file under /usr/share/<name>/ of roughly this many bytes. */
   payloadBytes?: number;
+  /** rpmbuild's automatic requires/provides (default on; off for packages dnf installs into an empty root). */
+  autoReqProv?: boolean;
 }
 
 export interface RpmWorkspace {
@@ -74,6 +76,7 @@ function specText(s: RpmSpec): string {
     'License: MIT',
     'URL: https://example.invalid/ferry',
     'BuildArch: noarch',
+    ...(s.autoReqProv === false ? ['AutoReqProv: no'] : []),
     ...(s.requires ?? []).map((r) => `Requires: ${r}`),
     ...(s.provides ?? []).map((p) => `Provides: ${p}`),
     '%description',
