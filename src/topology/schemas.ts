@@ -134,7 +134,8 @@ function toIssue(err: ErrorObject, file: string, locate: Locator): ValidationIss
     return makeIssue('error', defCode, `${what} is not valid: expected ${DefHints[def]}`, at, err.instancePath);
   }
   if (err.keyword === 'type') {
-    return makeIssue('error', IssueCode.schemaType, `${shown} must be ${String(params.type)}`, at, err.instancePath);
+    const quote = params.type === 'string' && (typeof err.data === 'number' || typeof err.data === 'boolean') ? '; put the value in quotes so YAML reads it as text' : '';
+    return makeIssue('error', IssueCode.schemaType, `${shown} must be ${String(params.type)}${quote}`, at, err.instancePath);
   }
   if (err.keyword === 'enum' || err.keyword === 'const') {
     const allowed = (params.allowedValues as unknown[] | undefined) ?? [params.allowedValue];

@@ -128,7 +128,8 @@ function firstLine(message: string): string {
 
 /**
  * Walks the AST along the segments, resolving aliases; stops at the deepest node that exists,
- * so a missing property points at its parent. With `key`, points at the last mapping key.
+ * so a missing property points at its parent. With `key`, or when the node is a mapping or a
+ * list reached through a key, points at that key.
  */
 function makeLocator(doc: Document.Parsed, pos: (offset: number) => SourcePosition): Locator {
   return (segments, options = {}) => {
@@ -153,7 +154,9 @@ function makeLocator(doc: Document.Parsed, pos: (offset: number) => SourcePositi
         break;
       }
     }
-    const target = options.key && keyNode ? keyNode : node;
+    // A mapping or list value is shown at its key (`siteSelector:`), a scalar at itself.
+    const collection = node instanceof Alias || isMap(node) || isSeq(node);
+    const target = keyNode && (options.key || collection) ? keyNode : node;
     return pos(target?.range?.[0] ?? doc.range[0]);
   };
 }
