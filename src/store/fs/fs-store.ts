@@ -27,7 +27,7 @@ import type { GcResult, Store, WriteContext } from '../store.js';
 import { DEFAULT_LEASE_MS, linkBlob, linkedBlobSize, releaseLease, takeLease } from '../sqlite/blobs.js';
 import { inTransaction, openDatabase, type Db } from '../sqlite/database.js';
 import { requireActiveFeed } from '../sqlite/feeds.js';
-import { recordManifest, removeManifest, removeTag } from '../sqlite/manifests.js';
+import { checkReferences, recordManifest, removeManifest, removeTag } from '../sqlite/manifests.js';
 import { runGc, DEFAULT_GC_GRACE_MS, DEFAULT_PARTIAL_MAX_AGE_MS } from './gc.js';
 import { fileSize, initLayout, layoutOf, readManifestFile, type Layout } from './layout.js';
 
@@ -196,6 +196,7 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
   } else {
     tag = assertTag(reference);
   }
+  checkReferences(db, repository, parsed, 'all'); // fail fast; checked again in the transaction
   const leaseId = takeLease(db, parsed.digest, args.leaseMs);
   try {
     await writeBlobFile({
@@ -205,7 +206,7 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
       size: parsed.size,
       open: async () => ({ stream: Readable.from([body]), size: body.length, offset: 0 }),
     });
-    const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: true });
+    const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
     args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');
   } finally {
     // recordManifest released it on success; on failure GC may reclaim the unreferenced file.

@@ -28,8 +28,12 @@ export interface RecordManifestOptions {
   repository: string;
   tag?: string;
   origin: string;
-  /** fs: check referenced blobs/children here. registry: the registry already checked them. */
-  checkReferences: boolean;
+  /**
+   * `all`: blobs (linked in the repository) and child manifests are checked here (fs).
+   * `children`: only child manifests (registry: the registry checks blobs on PUT, and children
+   * must be manifests ferry recorded, or ferry could not serve the index).
+   */
+  checkReferences: 'all' | 'children';
 }
 
 export interface RecordResult {
@@ -41,8 +45,9 @@ function manifestRow(db: Db, repository: string, digest: string): ManifestRow | 
   return db.prepare('SELECT digest, media_type AS mediaType, size FROM manifests WHERE repository = ? AND digest = ?').get(repository, digest) as ManifestRow | undefined;
 }
 
-function checkReferences(db: Db, repository: string, parsed: ParsedManifest): void {
-  for (const blob of parsed.blobs) {
+/** Throws OCI_MANIFEST_BLOB_UNKNOWN for the first reference that is not present. */
+export function checkReferences(db: Db, repository: string, parsed: ParsedManifest, which: 'all' | 'children'): void {
+  for (const blob of which === 'all' ? parsed.blobs : []) {
     if (linkedBlobSize(db, repository, blob) === undefined) {
       throw storeError(StoreErrorCode.manifestBlobUnknown, 'manifest references a blob that is not in the repository', { repository, digest: blob });
     }
@@ -58,7 +63,7 @@ function checkReferences(db: Db, repository: string, parsed: ParsedManifest): vo
 export function recordManifest(db: Db, parsed: ParsedManifest, options: RecordManifestOptions): RecordResult {
   const { feed, repository, tag, origin } = options;
   return inTransaction(db, () => {
-    if (options.checkReferences) checkReferences(db, repository, parsed);
+    checkReferences(db, repository, parsed, options.checkReferences);
     ensureRepository(db, repository, feed);
     const created = !manifestRow(db, repository, parsed.digest);
     if (created) {
