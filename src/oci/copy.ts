@@ -90,12 +90,19 @@ function createSemaphore(limit: number): <T>(task: () => Promise<T>) => Promise<
   };
 }
 
-/** Adds what an error was about (digest, repository) to its data, keeping code and `next`. */
-function naming(err: unknown, what: string, digest: string): unknown {
+/**
+ * Adds what an error was about to its data, keeping code and `next`: the innermost blob or
+ * manifest digest stays in `data.digest` (and in the message); outer manifests go in `data.manifest`.
+ */
+function naming(err: unknown, what: 'blob' | 'manifest', digest: string): unknown {
   if (!(err instanceof FerryError)) return err;
+  if (err.data.digest !== undefined && err.data.digest !== digest) {
+    if (what === 'manifest' && err.data.manifest === undefined) (err.data as Record<string, unknown>).manifest = digest;
+    if (err.message.includes(String(err.data.digest))) return err;
+  }
   if (err.data.digest === digest && err.message.includes(digest)) return err;
-  const wrapped = new FerryError(err.code, `${what} ${digest}: ${err.message}`, { data: { ...err.data, digest }, next: err.next, cause: err });
-  return wrapped;
+  const message = err.message.includes(digest) ? err.message : `${what} ${digest}: ${err.message}`;
+  return new FerryError(err.code, message, { data: { ...err.data, digest: err.data.digest ?? digest }, next: err.next, cause: err });
 }
 
 function sameRegistry(a: ContentReader, b: ContentTarget): boolean {

@@ -4,7 +4,7 @@
  * statuses into FerryErrors with the registry's error envelope.
  */
 import { FerryError } from '../errors/index.js';
-import { sanitizeUrl } from '../util/index.js';
+import { shortUrl } from './http/transport.js';
 import { errorFromResponse, OciErrorCode, type RequestSubject } from './errors.js';
 import { drain, header, readText, type HttpRequest, type HttpResponse, type RequestBody, type Send } from './http/types.js';
 import { parseRetryAfter } from './http/retry.js';
@@ -49,7 +49,7 @@ export function urlFor(ctx: RegistryContext, path: string | URL, query?: Record<
 export async function call(ctx: RegistryContext, options: CallOptions): Promise<HttpResponse> {
   let url = urlFor(ctx, options.path, options.query);
   let send = ctx.send;
-  const subject = { ...options.subject, url: sanitizeUrl(url), method: options.method };
+  const subject = { ...options.subject, url: shortUrl(url), method: options.method };
   for (let hop = 0; ; hop++) {
     const request: HttpRequest = { method: options.method, url, headers: options.headers ?? {} };
     if (options.body !== undefined) request.body = options.body;

@@ -24,10 +24,17 @@ export interface TransportOptions {
 
 const TLS_CODES = /^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_SSL_|EPROTO)/;
 
+/** The URL without query (upload locations carry long opaque state) and without credentials. */
+export function shortUrl(url: URL): string {
+  const copy = new URL(sanitizeUrl(url));
+  copy.search = '';
+  return copy.toString();
+}
+
 export function networkError(err: unknown, request: Pick<HttpRequest, 'method' | 'url'>): FerryError {
   if (err instanceof FerryError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
-  const url = sanitizeUrl(request.url);
+  const url = shortUrl(request.url);
   const data = { url, method: request.method, cause: code };
   if (TLS_CODES.test(code)) {
     return new FerryError(OciErrorCode.tls, `TLS failure talking to ${url} (${code})`, { data, next: NextAction.fix, cause: err });
@@ -65,12 +72,15 @@ export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onReq
         signal: request.signal,
       });
       const timeoutError = (): FerryError =>
-        new FerryError(OciErrorCode.timeout, `no data from ${sanitizeUrl(request.url)} for ${timeoutMs} ms`, {
-          data: { url: sanitizeUrl(request.url), method: request.method },
+        new FerryError(OciErrorCode.timeout, `no data from ${shortUrl(request.url)} for ${timeoutMs} ms`, {
+          data: { url: shortUrl(request.url), method: request.method },
           next: NextAction.backoff,
         });
       req.setTimeout(timeoutMs, () => req.destroy(timeoutError()));
-      req.once('error', (err) => reject(networkError(err, request)));
+      // pipeline() aborts a ClientRequest without its error: keep the body's own error (a
+      // verification failure of the streamed blob) so it surfaces instead of "socket hang up".
+      let bodyError: unknown;
+      req.once('error', (err) => reject(bodyError ?? networkError(err, request)));
       req.once('response', (res) => {
         onRequest?.(request.method, sanitizeUrl(request.url), res.statusCode ?? 0);
         // A mid-body socket error surfaces on `res` as an error the blob writer can resume from.
@@ -78,7 +88,12 @@ export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onReq
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: request.url });
       });
       if (Buffer.isBuffer(request.body)) req.end(request.body);
-      else if (bodyStream) pipeline(bodyStream, req, (err) => err && req.destroy(err));
+      else if (bodyStream)
+        pipeline(bodyStream, req, (err) => {
+          if (!err) return;
+          bodyError = err instanceof FerryError ? err : networkError(err, request);
+          req.destroy(err);
+        });
       else req.end();
     });
   };

@@ -1,0 +1,142 @@
+/**
+ * Faults between ferry and a real docker-registry (test/helpers/fault-proxy.ts): every copy
+ * completes byte-identical or fails with a clear error naming the blob; nothing corrupt is stored.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { pushBuilt, randomImage, type BuiltManifest } from '../helpers/oci-content.js';
+import { copy, createLayoutTarget, createRegistryClient, digestFile, OciErrorCode, type RegistryClient } from '../../src/oci/index.js';
+import { isFerryError, type FerryError } from '../../src/errors/index.js';
+
+const LAYER = 600_000;
+
+describe('copy through a fault-injecting proxy', () => {
+  let registry: RunningRegistry;
+  let dstRegistry: RunningRegistry;
+  let proxy: FaultProxy;
+  let direct: RegistryClient;
+  let viaProxy: RegistryClient;
+  let dst: RegistryClient;
+  let dir: string;
+  let image: BuiltManifest;
+  let n = 0;
+
+  beforeAll(async () => {
+    [registry, dstRegistry] = await Promise.all([startRegistry(), startRegistry()]);
+    proxy = await startFaultProxy(registry.host);
+    direct = createRegistryClient({ registry: registry.host });
+    dst = createRegistryClient({ registry: dstRegistry.host });
+    viaProxy = createRegistryClient({ registry: proxy.host, timeoutMs: 1_000, retry: { maxAttempts: 4, deadlineMs: 20_000, baseDelayMs: 50 } });
+    dir = await mkdtemp(join(tmpdir(), 'ferry-oci-faults-'));
+    image = randomImage({ layers: [LAYER, LAYER / 2] });
+    await pushBuilt(direct, 'faulty/img', image, 'v1');
+  });
+  afterAll(async () => {
+    direct?.close();
+    viaProxy?.close();
+    dst?.close();
+    await proxy?.stop();
+    await Promise.all([registry?.stop(), dstRegistry?.stop()]);
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    proxy.clearRules();
+    proxy.requests.length = 0;
+  });
+
+  const layer = (): string => image.blobs[1]!.descriptor.digest;
+  const freshLayout = () => createLayoutTarget(join(dir, `layout-${++n}`));
+  const copyToLayout = (layout = freshLayout()) => copy(viaProxy, { repository: 'faulty/img', reference: 'v1' }, layout, { repository: '', reference: 'v1' }).then((r) => ({ r, layout }));
+
+  async function expectIdentical(layoutPath: string): Promise<void> {
+    for (const b of image.blobs) expect(await digestFile(join(layoutPath, 'blobs', 'sha256', b.descriptor.digest.slice(7)))).toBe(b.descriptor.digest);
+  }
+
+  async function storedBlobs(layoutPath: string): Promise<string[]> {
+    return readdir(join(layoutPath, 'blobs', 'sha256')).catch(() => []);
+  }
+
+  it.each([
+    ['cut mid-blob', { kind: 'cut', afterBytes: 200_000 }],
+    ['truncated body', { kind: 'truncate', afterBytes: 300_000 }],
+    ['stall longer than the timeout', { kind: 'stall', afterBytes: 100_000, ms: 2_500 }],
+  ] as const)('resumes after a %s and completes byte-identical', async (_name, fault) => {
+    proxy.addRule({ method: 'GET', path: layer(), fault });
+    const { r, layout } = await copyToLayout();
+    await expectIdentical(layout.path);
+    const gets = proxy.requests.filter((q) => q.method === 'GET' && q.path.includes(layer()));
+    expect(gets.length).toBe(2);
+    expect(gets[1]?.range).toMatch(/^bytes=\d+-$/);
+    // resumed, not restarted: less than one extra layer on the wire
+    expect(r.bytesTransferred).toBeLessThan(LAYER * 1.5 + 20_000);
+  });
+
+  it.each([
+    ['500 on the manifest', { method: 'GET', path: '/manifests/v1', fault: { kind: 'status', status: 500 } }],
+    ['503 on a blob', { method: 'GET', path: '/blobs/', fault: { kind: 'status', status: 503 } }],
+  ] as const)('retries a %s and completes', async (_name, rule) => {
+    proxy.addRule({ ...rule, times: 2 });
+    const { layout } = await copyToLayout();
+    await expectIdentical(layout.path);
+  });
+
+  it('honours Retry-After on 429', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'status', status: 429, retryAfter: '1' } });
+    const started = Date.now();
+    const { layout } = await copyToLayout();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    await expectIdentical(layout.path);
+  });
+
+  it('fails with OCI_TOO_MANY_REQUESTS when the registry keeps rate-limiting', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'status', status: 429, retryAfter: '0' }, times: Infinity });
+    const layout = freshLayout();
+    const err = (await copyToLayout(layout).catch((e: unknown) => e)) as FerryError;
+    expect(isFerryError(err, OciErrorCode.tooManyRequests)).toBe(true);
+    expect(err.data.digest).toBe(layer());
+    expect(err.next).toBe('retry');
+  });
+
+  it('refuses a flipped byte: OCI_BLOB_DIGEST_MISMATCH naming the blob, nothing stored, a retry succeeds', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'flip', atByte: 12_345 } });
+    const layout = freshLayout();
+    const err = (await copyToLayout(layout).catch((e: unknown) => e)) as FerryError;
+    expect(isFerryError(err, OciErrorCode.blobDigestMismatch)).toBe(true);
+    expect(err.data.digest).toBe(layer());
+    expect(err.message).toContain(layer());
+    expect(await storedBlobs(layout.path)).not.toContain(layer().slice(7));
+    expect(await readdir(join(layout.path, '.ferry-partial', 'sha256'))).toEqual([]);
+    expect((await layout.tagList('')).tags).toEqual([]);
+    await copyToLayout(layout);
+    await expectIdentical(layout.path);
+  });
+
+  it('never lets a corrupt source complete an upload to a registry', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'flip', atByte: 500_000 }, times: Infinity });
+    const err = (await copy(viaProxy, { repository: 'faulty/img', reference: 'v1' }, dst, { repository: 'copy/img', reference: 'v1' }).catch((e: unknown) => e)) as FerryError;
+    expect(isFerryError(err, OciErrorCode.blobDigestMismatch)).toBe(true);
+    expect(err.data.digest).toBe(layer());
+    expect(await dst.blobHead('copy/img', layer())).toBeUndefined();
+    expect(await dst.manifestHead('copy/img', 'v1')).toBeUndefined();
+  });
+
+  it('registry → registry through cuts: completes with identical digests', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'cut', afterBytes: 250_000 } });
+    const r = await copy(viaProxy, { repository: 'faulty/img', reference: 'v1' }, dst, { repository: 'cut/img', reference: 'v1' });
+    expect(r.descriptor.digest).toBe(image.descriptor.digest);
+    expect(await dst.blobHead('cut/img', layer())).toBe(LAYER);
+  });
+
+  it('fails with OCI_CONNECTION naming the URL when the registry is gone', async () => {
+    const gone = createRegistryClient({ registry: '127.0.0.1:1', retry: { maxAttempts: 2, baseDelayMs: 10 } });
+    const err = (await gone.manifestGet('x/y', 'v1').catch((e: unknown) => e)) as FerryError;
+    gone.close();
+    expect(isFerryError(err, OciErrorCode.connection)).toBe(true);
+    expect(String(err.data.url)).toContain('127.0.0.1:1');
+    expect(err.next).toBe('backoff');
+  });
+});
