@@ -37,7 +37,9 @@ export async function blobGet(ctx: V2Context, req: Request, res: Response, name:
   const blob = await ctx.store.blobGet(repo.name, digest, { offset: start });
   const skip = Math.max(0, start - blob.offset);
   try {
-    await pipeline(blob.stream, sliceStream(skip, length), res);
+    // The whole blob from 0 goes straight through; a range (or a backend that ignored the offset) is sliced.
+    if (skip === 0 && !range) await pipeline(blob.stream, res);
+    else await pipeline(blob.stream, sliceStream(skip, length), res);
   } catch (err) {
     // A client that goes away mid-blob is normal; the source is closed by pipeline.
     ctx.log.debug({ digest, err: (err as Error).message }, 'blob response ended early');
