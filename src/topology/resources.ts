@@ -59,7 +59,9 @@ export function readResource(doc: ParsedDocument, file: string, known: KnownName
     known[k].set(name, at(['metadata', 'name']));
   }
   if (schemaProblems.length > 0 || secrets.issues.length > 0) return undefined;
-  const res = deepFreeze({ ...(value as object), source: doc.start }) as AnyResource;
+  // A Site may omit `spec` (all of its fields are optional); the model always has one.
+  const withSpec = k === 'Site' && value.spec === undefined ? { ...value, spec: {} } : value;
+  const res = deepFreeze({ ...withSpec, source: doc.start }) as AnyResource;
   return { res, file, locate };
 }
 

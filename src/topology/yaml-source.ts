@@ -82,14 +82,14 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
       value = doc.toJS({ maxAliasCount: options.maxAliasCount });
     } catch (err) {
       const at = pos(doc.contents.range?.[0] ?? 0);
-      const bomb = err instanceof ReferenceError;
+      const bomb = err instanceof ReferenceError && /alias count/i.test(err.message);
       issues.push(
         makeIssue(
           'error',
           bomb ? IssueCode.yamlAliasLimit : IssueCode.yamlSyntax,
           bomb
             ? `too many alias expansions (limit ${options.maxAliasCount}): refusing a possible alias bomb; write the values out instead of using anchors`
-            : `YAML could not be converted: ${(err as Error).message}`,
+            : `YAML could not be read: ${firstLine((err as Error).message)}`,
           at,
           '',
         ),

@@ -30,8 +30,13 @@ export function checkReplication(ctx: CheckContext, r: Replication): ResolvedRep
   out.targets = resolveTargets(ctx, r);
   if (out.targetFeed) checkTargetsHostFeed(ctx, r, out.targets, out.targetFeed);
   if (out.sourceSite && out.sourceFeed && out.targetFeed === out.sourceFeed && out.targets.includes(out.sourceSite)) {
-    const path = target.sites?.includes(out.sourceSite.metadata.name) ? ['spec', 'target', 'sites', target.sites.indexOf(out.sourceSite.metadata.name)] : ['spec', 'target'];
-    ctx.error(IssueCode.sourceIsTarget, `site "${out.sourceSite.metadata.name}" is both source and target of feed "${out.sourceFeed.metadata.name}": a replication cannot copy a feed onto itself`, r, path);
+    const site = out.sourceSite.metadata.name;
+    const feed = out.sourceFeed.metadata.name;
+    if (target.sites?.includes(site)) {
+      ctx.error(IssueCode.sourceIsTarget, `site "${site}" is both source and target of feed "${feed}": a replication cannot copy a feed onto itself`, r, ['spec', 'target', 'sites', target.sites.indexOf(site)]);
+    } else {
+      ctx.warn(IssueCode.sourceIsTarget, `the selector also selects the source site "${site}" for feed "${feed}"; it is skipped as a target of itself`, r, ['spec', 'target', 'siteSelector']);
+    }
   }
   if (mode === 'push') {
     for (const site of out.targets) requireUrl(ctx, r, site, targetPath(r, site), `push replication "${r.metadata.name}" connects to target`);
@@ -70,14 +75,15 @@ function checkUpstreamSource(ctx: CheckContext, r: Replication, out: ResolvedRep
   if (!upstream && !ctx.known.Upstream.has(name)) {
     ctx.error(IssueCode.danglingUpstreamRef, `upstream "${name}" is not defined${hint(name, ctx.upstreams.keys())}`, r, ['spec', 'source', 'upstream']);
   }
-  if (target.feed === undefined) {
-    ctx.error(IssueCode.invalidTarget, 'target.feed is required when the source is an upstream (there is no source feed name to default to)', r, ['spec', 'target'], true);
+  const feedName = target.feed ?? name;
+  if (target.feed === undefined && !ctx.known.Feed.has(name)) {
+    ctx.error(IssueCode.invalidTarget, `target.feed is missing and no feed is named like upstream "${name}": name the feed the content goes to`, r, ['spec', 'target'], true);
     return;
   }
-  out.targetFeedName = target.feed;
-  out.targetFeed = lookupFeed(ctx, r, target.feed, ['spec', 'target', 'feed']);
+  out.targetFeedName = feedName;
+  out.targetFeed = lookupFeed(ctx, r, feedName, ['spec', 'target', 'feed']);
   if (upstream && out.targetFeed && upstream.spec.type !== out.targetFeed.spec.type) {
-    ctx.error(IssueCode.upstreamTypeMismatch, `upstream "${name}" is of type ${upstream.spec.type} but target feed "${target.feed}" is of type ${out.targetFeed.spec.type}`, r, ['spec', 'target', 'feed']);
+    ctx.error(IssueCode.upstreamTypeMismatch, `upstream "${name}" is of type ${upstream.spec.type} but target feed "${feedName}" is of type ${out.targetFeed.spec.type}`, r, ['spec', 'target', target.feed === undefined ? 'sites' : 'feed']);
   }
 }
 

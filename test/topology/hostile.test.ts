@@ -1,0 +1,146 @@
+/**
+ * Hostile input: every case must end in issues (never a throw, hang or memory blow-up), in
+ * bounded time. Times are generous upper bounds for a loaded 2-core machine, not benchmarks.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadTopologyDir, loadTopologyFiles } from '../../src/topology/index.js';
+import { BASE, removeDir, writeTopology } from './helpers.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map(removeDir));
+});
+async function tmp(files: Record<string, string | Buffer>): Promise<string> {
+  const dir = await writeTopology(files);
+  dirs.push(dir);
+  return dir;
+}
+
+/** Billion laughs: 9 levels of 9 aliases, 9^9 ≈ 387 million nodes if expanded. */
+function billionLaughs(): string {
+  let s = 'apiVersion: ferry/v1\nkind: Feed\nmetadata: {name: lol}\nspec:\n  type: oci\n  a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n';
+  for (let i = 1; i <= 9; i++) s += `  a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(', ')}]\n`;
+  return s;
+}
+
+describe('hostile input', () => {
+  it('an alias bomb fails in bounded time with YAML_ALIAS_LIMIT', async () => {
+    const dir = await tmp({ 'bomb.yaml': billionLaughs() });
+    const started = performance.now();
+    const rssBefore = process.memoryUsage().rss;
+    const result = await loadTopologyDir(dir);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    expect(result.valid).toBe(false);
+    expect(result.issues.map((i) => [i.code, i.file, i.line])).toContainEqual(['YAML_ALIAS_LIMIT', 'bomb.yaml', 1]);
+  });
+
+  it('a file over the size cap is refused without being parsed (10 MB)', async () => {
+    const big = 'apiVersion: ferry/v1\nkind: Feed\nmetadata: {name: big}\nspec:\n  type: oci\n  # ' + 'x'.repeat(10 * 1024 * 1024) + '\n';
+    const dir = await tmp({ 'base.yaml': BASE, 'big.yaml': big });
+    const started = performance.now();
+    const result = await loadTopologyDir(dir);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(result.issues.map((i) => [i.code, i.file, i.line, i.column])).toEqual([['FILE_TOO_LARGE', 'big.yaml', 1, 1]]);
+    expect(result.valid).toBe(false);
+    expect(result.topology.sites).toHaveLength(3); // the rest still loads
+  });
+
+  it('the size cap is configurable, and applies to in-memory files too', () => {
+    const result = loadTopologyFiles([{ path: 'a.yaml', content: BASE }], { maxFileBytes: 100 });
+    expect(result.issues.map((i) => i.code)).toEqual(['FILE_TOO_LARGE']);
+  });
+
+  it('a total cap stops reading with TOPOLOGY_TOO_LARGE', () => {
+    const files = Array.from({ length: 5 }, (_, i) => ({ path: `f${i}.yaml`, content: BASE }));
+    const result = loadTopologyFiles(files, { maxTotalBytes: BASE.length * 2 + 10 });
+    expect(result.issues.filter((i) => i.code === 'TOPOLOGY_TOO_LARGE').map((i) => i.file)).toEqual(['f2.yaml']);
+  });
+
+  it('a binary file (random bytes) is FILE_NOT_UTF8 or FILE_BINARY, never a crash', async () => {
+    const bytes = Buffer.alloc(64 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + 13) % 256;
+    const dir = await tmp({ 'blob.yaml': bytes, 'nul.yml': Buffer.from('apiVersion: ferry/v1\n\u0000kind: Feed\n') });
+    const result = await loadTopologyDir(dir);
+    expect(result.issues.map((i) => [i.code, i.file])).toEqual([
+      ['FILE_NOT_UTF8', 'blob.yaml'],
+      ['FILE_BINARY', 'nul.yml'],
+    ]);
+    expect(result.issues[1]).toMatchObject({ line: 2, column: 1 });
+  });
+
+  it('Latin-1 text (not UTF-8) points at the first bad byte', async () => {
+    const dir = await tmp({ 'latin1.yaml': Buffer.concat([Buffer.from('apiVersion: ferry/v1\nkind: Site\nmetadata: {name: s, annotations: {owner: "Jos'), Buffer.from([0xe9]), Buffer.from('"}}\n')]) });
+    const result = await loadTopologyDir(dir);
+    expect(result.issues).toMatchObject([{ code: 'FILE_NOT_UTF8', line: 3, column: 46 }]);
+  });
+
+  it('tabs and duplicate keys are reported at their position', async () => {
+    const dir = await tmp({ 'bad.yaml': 'apiVersion: ferry/v1\nkind: Site\nmetadata:\n  name: a\n  name: b\nspec:\n\turl: https://x.example\n' });
+    const result = await loadTopologyDir(dir);
+    const codes = result.issues.map((i) => [i.code, i.line, i.column]);
+    expect(codes).toContainEqual(['YAML_DUPLICATE_KEY', 5, 3]);
+    expect(codes).toContainEqual(['YAML_TAB', 7, 1]);
+  });
+
+  it('deeply nested flow collections end in issues, not a stack overflow', async () => {
+    const dir = await tmp({ 'deep.yaml': '['.repeat(200_000) });
+    const started = performance.now();
+    const result = await loadTopologyDir(dir);
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(result.valid).toBe(false);
+    expect(result.issues.length).toBeLessThanOrEqual(100);
+    expect(result.issues[0]?.code).toBe('YAML_SYNTAX');
+  });
+
+  it('a symlink leaving the directory is refused; one inside is followed', async () => {
+    const outside = await tmp({ 'secret.yaml': 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: outside}\n' });
+    const dir = await tmp({ 'base.yaml': BASE });
+    await symlink(join(outside, 'secret.yaml'), join(dir, 'escape.yaml'));
+    await symlink(outside, join(dir, 'escape-dir'));
+    await mkdir(join(dir, 'sub'));
+    await writeFile(join(dir, 'sub', 'real.yaml'), 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: inner}\n');
+    await symlink(join(dir, 'sub'), join(dir, 'sub-link')); // second path to the same dir: read once
+    await symlink(join(dir, 'missing.yaml'), join(dir, 'dangling.yaml'));
+    const result = await loadTopologyDir(dir);
+    expect(result.issues.map((i) => [i.code, i.file])).toEqual([
+      ['FILE_UNREADABLE', 'dangling.yaml'],
+      ['SYMLINK_ESCAPE', 'escape-dir'],
+      ['SYMLINK_ESCAPE', 'escape.yaml'],
+    ]);
+    expect(result.topology.sites.map((s) => s.metadata.name)).toEqual(['hub', 'store-1', 'store-2', 'inner']);
+  });
+
+  it('non-ferry files are ignored, dot-directories skipped, empty documents skipped', async () => {
+    const dir = await tmp({
+      'README.md': '# not yaml',
+      '.github/workflows/ci.yml': 'on: push\njobs: {}\n',
+      'empty.yaml': '',
+      'comments.yaml': '# nothing here\n---\n---\n# still nothing\n',
+      'base.yaml': BASE,
+    });
+    const result = await loadTopologyDir(dir);
+    expect(result.issues).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('an alias to an anchor of another document is a YAML error, not an alias bomb', () => {
+    const content = 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: a, labels: &l {role: x}}\n---\napiVersion: ferry/v1\nkind: Site\nmetadata: {name: b, labels: *l}\n';
+    const result = loadTopologyFiles([{ path: 'a.yaml', content }]);
+    expect(result.issues.map((i) => [i.code, i.line])).toEqual([['YAML_SYNTAX', 5]]);
+  });
+
+  it('a missing directory throws IO_ERROR (the only throw)', async () => {
+    await expect(loadTopologyDir(join(dirs[0] ?? '/nonexistent', 'nope'))).rejects.toMatchObject({ code: 'IO_ERROR' });
+  });
+
+  it('many documents in one file: every one is checked', () => {
+    const doc = (i: number): string => `apiVersion: ferry/v1\nkind: Site\nmetadata: {name: Bad_${i}}\n`;
+    const content = Array.from({ length: 2000 }, (_, i) => doc(i)).join('---\n');
+    const result = loadTopologyFiles([{ path: 'many.yaml', content }]);
+    expect(result.valid).toBe(false);
+    expect(result.issues.filter((i) => i.code === 'INVALID_NAME').length).toBe(2000);
+  });
+});
