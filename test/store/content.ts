@@ -49,8 +49,11 @@ export function flakySource(bytes: Buffer, cutAt: number, asked: number[], failu
     if (failed >= failures) return sourceOf(bytes)(offset);
     failed++;
     const part = bytes.subarray(offset, Math.max(offset, cutAt));
+    let sent = false;
     const stream = new Readable({
       read() {
+        if (sent) return;
+        sent = true;
         this.push(part);
         setImmediate(() => this.destroy(new Error('connection reset (test)')));
       },
