@@ -4,6 +4,7 @@
  */
 import type { FeedView } from './types.js';
 import { debianFeedView } from './debian/index.js';
+import { genericFeedView } from './generic/index.js';
 import { rpmFeedView } from './rpm/index.js';
 import { chocolateyFeedView } from './chocolatey/index.js';
 
@@ -11,6 +12,7 @@ export type { Access, Authorize, FeedView, FeedViewDeps } from './types.js';
 
 export const feedViews: FeedView[] = [
   debianFeedView,
+  genericFeedView,
   rpmFeedView,
   chocolateyFeedView,
 ];

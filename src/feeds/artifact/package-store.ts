@@ -44,6 +44,8 @@ export interface PutPackageInput<M> {
   version: string;
   /** Tag to use instead of `toTag(version)` (must be tag-safe; e.g. version plus architecture). */
   tag?: string;
+  /** Repository to use instead of `packageRepository(feed, name)` (generic files: a path). */
+  repository?: string;
   fileName: string;
   fileMediaType: string;
   artifactType: string;
@@ -88,7 +90,7 @@ function buildManifest<M>(input: PutPackageInput<M>, config: Descriptor): Buffer
  * content again is a no-op that returns the existing record.
  */
 export async function putPackage<M>(store: Store, input: PutPackageInput<M>, context: WriteContext = {}): Promise<PackageRecord<M>> {
-  const repository = packageRepository(input.feed, input.name);
+  const repository = input.repository ?? packageRepository(input.feed, input.name);
   const tag = input.tag ?? toTag(input.version);
   const configBody = Buffer.from(JSON.stringify(input.metadata), 'utf8');
   const config: Descriptor = {
