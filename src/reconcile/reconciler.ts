@@ -36,6 +36,8 @@ export interface ApplyResult {
   commit: string;
   issues: LoadResult['issues'];
   reason?: string;
+  /** The applied plan (when applied). */
+  plan?: Desired['plan'];
 }
 
 const MAX_ISSUES_IN_MESSAGE = 20;
@@ -109,7 +111,7 @@ export class Reconciler {
     state.setMeta('applied_commit', commit);
     this.appliedCommit = commit;
     log.info({ commit, feeds: desired.plan.feeds.length, replications: desired.plan.replications.length }, 'topology applied');
-    return { applied: true, commit, issues: loaded.issues };
+    return { applied: true, commit, issues: loaded.issues, plan: desired.plan };
   }
 
   /** The one place resource results become conditions; resources no longer planned lose theirs. */

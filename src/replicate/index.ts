@@ -5,3 +5,4 @@ export { compileFilter, type CompiledFilter } from './filter.js';
 export { isWithinWindows, nextWindowOpen } from './window.js';
 export { ReplicationErrorCode } from './errors.js';
 export { originOf, type ReplicationTask, type PeerSite, type UpstreamSource, type JobContext } from './types.js';
+export { createClientPool, type ClientPool } from './transfer.js';

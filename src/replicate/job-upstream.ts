@@ -29,7 +29,7 @@ function upstreamClient(ctx: JobContext, upstream: UpstreamSource): ContentTarge
     ...(auth ? { auth } : {}),
     ...(ctx.onPeerRequest ? { onRequest: ctx.onPeerRequest } : {}),
   });
-  return ctx.onPeerRequest ? create() : pooledRegistryClient(`${url.origin}|${secret ? hashToken(secret) : ''}`, create);
+  return pooledRegistryClient(ctx, `${url.origin}|${secret ? hashToken(secret) : ''}`, create);
 }
 
 export async function pullFromUpstream(ctx: JobContext, upstream: UpstreamSource, budget = DEFAULT_REQUEST_BUDGET): Promise<void> {

@@ -17,33 +17,48 @@ export interface RemoteTarget {
 }
 
 /**
- * Clients are pooled per (peer URL, token) so keep-alive connections and cached auth survive
- * between runs: an idle poll then costs one request on an open connection.
+ * Clients are pooled per (peer URL, token) for the life of a controller, so keep-alive
+ * connections and cached auth survive between runs: an idle poll then costs one request on an
+ * open connection. Each controller owns its pool and closes it on stop.
  */
-const pool = new Map<string, RegistryClient>();
-
-export function pooledRegistryClient(key: string, create: () => RegistryClient): RegistryClient {
-  let client = pool.get(key);
-  if (!client) {
-    client = create();
-    pool.set(key, client);
-  }
-  return client;
+export interface ClientPool {
+  get(key: string, create: () => RegistryClient): RegistryClient;
+  closeAll(): void;
 }
 
-/** Closes every pooled client (controller shutdown). */
-export function closePeerClients(): void {
-  for (const client of pool.values()) client.close();
-  pool.clear();
+export function createClientPool(): ClientPool {
+  const clients = new Map<string, RegistryClient>();
+  return {
+    get(key, create) {
+      let client = clients.get(key);
+      if (!client) {
+        client = create();
+        clients.set(key, client);
+      }
+      return client;
+    },
+    closeAll() {
+      for (const client of clients.values()) client.close();
+      clients.clear();
+    },
+  };
+}
+
+/** A client from the run's pool, or a fresh one when the job has no pool (tests, one-off runs). */
+export function pooledRegistryClient(ctx: Pick<JobContext, 'clients'>, key: string, create: () => RegistryClient): RegistryClient {
+  return ctx.clients ? ctx.clients.get(key, create) : create();
 }
 
 /** A distribution client for a peer site's `/v2`, authenticated with the replication's token. */
 export function remoteTarget(ctx: JobContext, peer: PeerSite, identity: PeerIdentity): RemoteTarget {
   const url = new URL(peer.url);
-  const key = `${url.origin}|${identity.token ? hashToken(identity.token) : ''}|${ctx.onPeerRequest ? 'counted' : ''}`;
-  const target = ctx.onPeerRequest
-    ? createRegistryClient({ registry: url.host, plainHttp: url.protocol === 'http:', ...(identity.token ? { auth: { token: identity.token } } : {}), onRequest: ctx.onPeerRequest })
-    : pooledRegistryClient(key, () => createRegistryClient({ registry: url.host, plainHttp: url.protocol === 'http:', ...(identity.token ? { auth: { token: identity.token } } : {}) }));
+  const key = `${url.origin}|${identity.token ? hashToken(identity.token) : ''}`;
+  const target = pooledRegistryClient(ctx, key, () => createRegistryClient({
+    registry: url.host,
+    plainHttp: url.protocol === 'http:',
+    ...(identity.token ? { auth: { token: identity.token } } : {}),
+    ...(ctx.onPeerRequest ? { onRequest: ctx.onPeerRequest } : {}),
+  }));
   return { target, identity };
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { StateDb } from '../state/state-db.js';
 import type { RateLimiter } from './bandwidth.js';
+import type { ClientPool } from './transfer.js';
 import type { ReplicationFilter, SecretRef, SyncWindow } from '../topology/model.js';
 
 export interface PeerSite {
@@ -57,6 +58,8 @@ export interface JobContext {
   note: (line: string) => void;
   /** Counts copied items and bytes for the run record and metrics. */
   count: (items: number, bytes: number) => void;
+  /** Registry clients kept between runs (keep-alive); owned and closed by the controller. */
+  clients?: ClientPool;
   /** Test hook: called for every HTTP request made to a peer. */
   onPeerRequest?: (method: string, url: string) => void;
 }

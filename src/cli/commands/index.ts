@@ -4,10 +4,12 @@
  */
 import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
+import { register as registerController } from './controller.js';
 import { register as registerDiff } from './diff.js';
 import { register as registerGraph } from './graph.js';
 import { register as registerPlan } from './plan.js';
 import { register as registerServe } from './serve.js';
+import { register as registerStatus } from './status.js';
 import { register as registerToken } from './token.js';
 import { register as registerValidate } from './validate.js';
 
@@ -15,10 +17,12 @@ export type SetExitCode = (code: number) => void;
 export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExitCode) => void;
 
 export const commands: RegisterCommand[] = [
+  registerController,
   registerDiff,
   registerGraph,
   registerPlan,
   registerServe,
+  registerStatus,
   registerToken,
   registerValidate,
 ];

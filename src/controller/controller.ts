@@ -1,0 +1,201 @@
+/**
+ * The site controller: one process that runs the GitOps loop (fetch → validate → reconcile),
+ * the replication jobs and the site's HTTP server (OCI `/v2`, native feed views, the API).
+ *
+ * Lifecycle contracts:
+ * - On start it re-applies the last applied commit from its local Git cache before fetching, so
+ *   a site that restarts during an outage serves and replicates on its last good topology.
+ * - A commit is fetched, compared by id (no work when unchanged), validated, and applied only if
+ *   valid (see Reconciler); fetch failures set `FetchFailed` and keep the site running.
+ * - `stop()` (SIGTERM) stops the poller, aborts in-flight runs (recorded; they resume from their
+ *   cursors and partial downloads next time), closes the server, the store and the state DB.
+ */
+import { mkdir } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createServer, createAuthHolder } from '../server/index.js';
+import { createFsStore, createRegistryStore, type Store } from '../store/index.js';
+import { feedViews } from '../feeds/index.js';
+import { StateDb } from '../state/index.js';
+import { Reconciler, ReplicationScheduler, ConditionType } from '../reconcile/index.js';
+import { runReplication, createRateLimiter, createClientPool, type RateLimiter } from '../replicate/index.js';
+import { silentLogger } from '../log/index.js';
+import { resolveSecret } from '../util/secret.js';
+import { parseBandwidth, parseDuration } from '../util/units.js';
+import { errorMessage } from '../errors/index.js';
+import type { SiteConfig } from '../topology/index.js';
+import { createControllerApiRouter } from './api-router.js';
+import { createControllerMetrics } from './metrics.js';
+import { createTopologySource, type TopologySource } from './topology-source.js';
+import { createWebhookRouter } from './webhook-router.js';
+
+export interface ControllerOptions {
+  config: SiteConfig;
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+  /** Upper bound of the random delay before scheduled runs (default 5 s; tests pass 0). */
+  jitterMaxMs?: number;
+  /** Deadline of one replication run (default 15 min). */
+  runDeadlineMs?: number;
+  /** Retry attempts within one run (default 4). */
+  runMaxAttempts?: number;
+  /** Base of the exponential backoff between attempts (default 500 ms). */
+  runBaseDelayMs?: number;
+  /** Test hook: every HTTP request a replication makes to a peer. */
+  onPeerRequest?: (method: string, url: string) => void;
+}
+
+export interface RunningController {
+  site: string;
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:41234`. */
+  url: string;
+  store: Store;
+  state: StateDb;
+  scheduler: ReplicationScheduler;
+  reconciler: Reconciler;
+  /** Fetches the topology and applies it now; resolves when done. */
+  reconcileNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function splitListen(listen: string): { host: string; port: number } {
+  const colon = listen.lastIndexOf(':');
+  return { host: listen.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(listen.slice(colon + 1)) };
+}
+
+async function openStore(config: SiteConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<Store> {
+  if (config.store?.type === 'registry' && config.store.url) {
+    const url = new URL(config.store.url);
+    const secret = config.store.credentials ? resolveSecret(config.store.credentials.secretRef, env) : undefined;
+    const colon = secret?.indexOf(':') ?? -1;
+    const auth = secret === undefined ? undefined : colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+    return createRegistryStore({ client: { registry: url.host, plainHttp: url.protocol === 'http:', ...(auth ? { auth } : {}) }, dir: join(config.dataDir, 'store'), log });
+  }
+  return createFsStore({ dir: join(config.dataDir, 'store'), log });
+}
+
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { config } = options;
+  const env = options.env ?? process.env;
+  const log = (options.log ?? silentLogger).child({ site: config.site });
+  await mkdir(config.dataDir, { recursive: true });
+  const state = new StateDb(join(config.dataDir, 'state.db'));
+  const store = await openStore(config, env, log);
+  const auth = createAuthHolder({ incoming: [], anonymousRead: false });
+  const clients = createClientPool();
+  let limiter: RateLimiter | undefined;
+  let bandwidth: string | undefined;
+
+  const scheduler: ReplicationScheduler = new ReplicationScheduler({
+    log,
+    jitterMaxMs: options.jitterMaxMs ?? 5_000,
+    runTask: (task, trigger, signal) =>
+      runReplication(
+        { task, store, state, log, clients, ...(limiter ? { limiter } : {}), resolveSecret: (ref) => resolveSecret(ref, env), ...(options.onPeerRequest ? { onPeerRequest: options.onPeerRequest } : {}) },
+        { trigger, signal, ...(options.runDeadlineMs ? { deadlineMs: options.runDeadlineMs } : {}), ...(options.runMaxAttempts ? { maxAttempts: options.runMaxAttempts } : {}), ...(options.runBaseDelayMs !== undefined ? { baseDelayMs: options.runBaseDelayMs } : {}) },
+      ),
+    onOutcome: (task, outcome) => {
+      reconciler.recordOutcome(task, outcome);
+      metrics.recordRun(task, outcome);
+    },
+  });
+  const reconciler = new Reconciler({ site: config.site, store, state, auth, scheduler, log });
+  const metrics = createControllerMetrics({ state, replicationNames: () => scheduler.names() });
+  const source: TopologySource = createTopologySource({ config, env, log });
+
+  let syncing: Promise<void> | undefined;
+  let again = false;
+  const syncOnce = async (): Promise<void> => {
+    let commit: string;
+    try {
+      ({ commit } = await source.sync());
+      reconciler.recordFetchSuccess();
+    } catch (err) {
+      reconciler.recordFetchFailure(errorMessage(err));
+      log.warn({ err: errorMessage(err) }, 'topology fetch failed; keeping the last applied commit');
+      return;
+    }
+    if (commit === reconciler.commit || commit === state.getMeta('rejected_commit')) return;
+    const result = await reconciler.apply(commit, await source.readFiles(commit));
+    if (result.applied && result.plan?.bandwidth !== bandwidth) {
+      bandwidth = result.plan?.bandwidth;
+      const rate = bandwidth ? parseBandwidth(bandwidth) : undefined;
+      limiter = rate ? createRateLimiter({ bytesPerSecond: rate }) : undefined;
+    }
+    metrics.setTopology(reconciler.commit, !result.applied);
+  };
+  /** Never two syncs at once; a trigger during a sync coalesces into one more. */
+  const reconcileNow = async (): Promise<void> => {
+    if (syncing) {
+      again = true;
+      return syncing;
+    }
+    syncing = (async () => {
+      do {
+        again = false;
+        await syncOnce();
+      } while (again);
+    })().finally(() => {
+      syncing = undefined;
+    });
+    return syncing;
+  };
+
+  const app = createServer({
+    store, auth: auth.get, dataDir: config.dataDir, log, feedViews,
+    extraRouters: [
+      { path: '/', router: createControllerApiRouter({ site: config.site, state, store, scheduler, auth, metrics, ready: () => reconciler.commit !== undefined, reconcileNow: () => void reconcileNow() }) },
+      ...(config.webhook ? [{ path: '/hooks', router: createWebhookRouter({ secret: resolveSecret(config.webhook.secretRef, env), trigger: () => void reconcileNow(), log }) }] : []),
+    ],
+  });
+  const server: Server = config.tls
+    ? createHttpsServer({ cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) }, app)
+    : createHttpServer(app);
+  const { host, port } = splitListen(config.listen ?? '127.0.0.1:8443');
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const url = `${config.tls ? 'https' : 'http'}://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  log.info({ url }, 'listening');
+
+  // Serve the last good topology at once, even if the Git server is unreachable.
+  const lastGood = state.getMeta('applied_commit');
+  if (lastGood) {
+    try {
+      const files = await source.readFiles(lastGood);
+      await reconciler.apply(lastGood, files);
+    } catch (err) {
+      log.warn({ commit: lastGood, err: errorMessage(err) }, 'cannot re-apply the last applied commit from the local cache');
+    }
+  }
+  await reconcileNow();
+  const pollMs = parseDuration(config.topology.pollInterval ?? '60s') ?? 60_000;
+  const poller = setInterval(() => void reconcileNow(), pollMs);
+  poller.unref();
+
+  let stopped = false;
+  return {
+    site: config.site, url, store, state, scheduler, reconciler, reconcileNow,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(poller);
+      await syncing?.catch(() => undefined);
+      await scheduler.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      clients.closeAll();
+      await store.close();
+      state.setCondition({ kind: 'Site', name: config.site, type: ConditionType.reconciling, status: 'False', reason: 'Stopped', message: 'controller stopped' });
+      state.close();
+    },
+  };
+}

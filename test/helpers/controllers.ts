@@ -1,0 +1,60 @@
+/**
+ * Runs real site controllers in the test process, on 127.0.0.1 ports reserved up front (site
+ * URLs must be in the topology before the controllers start), against a real Git repository.
+ */
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startController, type ControllerOptions, type RunningController } from '../../src/controller/controller.js';
+import { generateToken, hashToken } from '../../src/util/token.js';
+import type { SiteConfig } from '../../src/topology/index.js';
+
+/** A free loopback port (reserved by listening on 0, then released). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface TestToken {
+  token: string;
+  sha256: string;
+}
+
+export function newToken(): TestToken {
+  const token = generateToken();
+  return { token, sha256: hashToken(token) };
+}
+
+export interface SiteHarness {
+  controllers: RunningController[];
+  dirs: string[];
+  start(site: string, port: number, topologyUrl: string, extra?: Partial<ControllerOptions>, pollInterval?: string): Promise<RunningController>;
+  stopAll(): Promise<void>;
+}
+
+export function siteHarness(): SiteHarness {
+  const harness: SiteHarness = {
+    controllers: [],
+    dirs: [],
+    async start(site, port, topologyUrl, extra = {}, pollInterval = '1h') {
+      const dataDir = mkdtempSync(join(tmpdir(), `ferry-${site}-`));
+      harness.dirs.push(dataDir);
+      const config: SiteConfig = { site, topology: { url: topologyUrl, ref: 'main', path: 'topology', pollInterval }, dataDir, listen: `127.0.0.1:${port}` };
+      const controller = await startController({ config, jitterMaxMs: 0, runBaseDelayMs: 50, runMaxAttempts: 2, runDeadlineMs: 30_000, ...extra });
+      harness.controllers.push(controller);
+      return controller;
+    },
+    async stopAll() {
+      for (const c of harness.controllers.splice(0)) await c.stop();
+      for (const d of harness.dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
