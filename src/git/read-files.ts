@@ -11,10 +11,13 @@ import { GitErrorCode } from './errors.js';
 import { findGitDir } from './repository.js';
 import { resolveRevision } from './revision.js';
 
-/** One topology file: `path` relative to the topology path, forward slashes; `content` UTF-8 text. */
+/**
+ * One topology file: `path` relative to the topology path, forward slashes; `content` the raw
+ * bytes (the loader checks the encoding and reports non-UTF-8 files at their path).
+ */
 export interface TopologyFile {
   path: string;
-  content: string;
+  content: Buffer;
 }
 
 export interface ReadTopologyOptions {
@@ -81,7 +84,7 @@ async function readYamlBlob(walk: Walk, oid: string, filePath: string): Promise<
   }
   walk.totalBytes += blob.byteLength;
   if (walk.totalBytes > walk.limits.maxTotalBytes) throw tooLarge(`topology files exceed ${walk.limits.maxTotalBytes} bytes in total`, { maxTotalBytes: walk.limits.maxTotalBytes });
-  walk.files.push({ path: filePath, content: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength).toString('utf8') });
+  walk.files.push({ path: filePath, content: Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength) });
 }
 
 async function walkTree(walk: Walk, treeOid: string, prefix: string, depth: number): Promise<void> {

@@ -53,9 +53,9 @@ describe('readTopologyAtRevision (real repositories made with git)', () => {
     expect(snap.commit).toBe(commits[2]);
     expect(snap.path).toBe('topology');
     // link.yaml is a symlink (skipped); notes.md is not YAML; the dirty worktree is ignored.
-    expect(snap.files).toEqual([
-      { path: 'a.yaml', content: 'a: 2\n' },
-      { path: 'new.YAML', content: 'n: 1\n' },
+    expect(snap.files.map((f) => [f.path, f.content.toString('utf8')])).toEqual([
+      ['a.yaml', 'a: 2\n'],
+      ['new.YAML', 'n: 1\n'],
     ]);
   });
 
@@ -83,7 +83,7 @@ describe('readTopologyAtRevision (real repositories made with git)', () => {
     const inBare = await readTopologyAtRevision({ repo: bare, revision: 'v1', path: 'topology' });
     expect(inBare.files.map((f) => f.path)).toEqual(['a.yaml', 'sub/deeper/b.yml']);
     const fromSub = await readTopologyAtRevision({ repo: path.join(repo.dir, 'topology'), revision: 'HEAD~2', path: 'elsewhere' });
-    expect(fromSub.files).toEqual([{ path: 'c.yaml', content: 'c: 1\n' }]);
+    expect(fromSub.files.map((f) => [f.path, f.content.toString('utf8')])).toEqual([['c.yaml', 'c: 1\n']]);
   });
 
   it('reads the whole repository when no path is given', async () => {
