@@ -71,9 +71,10 @@ export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 *
     lastSweep = Date.now();
     let removed = 0;
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names) {
-      const id = name.replace(/\.(json|data)$/, '');
-      if (!ID.test(id) || !name.endsWith('.json') || busy.has(id)) continue;
+    // Ids from both files: a crash between writing the two leaves one alone, swept all the same.
+    const ids = new Set(names.map((name) => name.replace(/\.(json|data)$/, '')).filter((id) => ID.test(id)));
+    for (const id of ids) {
+      if (busy.has(id)) continue;
       const info = await stat(paths(id).data).catch(() => undefined);
       if (!info || Date.now() - info.mtimeMs > ttlMs) {
         await remove(id);
