@@ -13,3 +13,7 @@ export {
   type TopologySnapshot,
   type TopologyFile,
 } from './read-files.js';
+export { createGitSource, isRemoteUrl, type GitSource, type GitSourceOptions, type GitCredentials, type GitSourceLimits, type SyncResult } from './source.js';
+export { GitSourceErrorCode, toGitSourceError } from './source-errors.js';
+export { createGitHttpClient, type GitHttpClientOptions } from './fetch-http.js';
+export { createCommitVerifier, loadTrustedKeys, type CommitVerifier, type UntrustedReason } from './verify.js';
