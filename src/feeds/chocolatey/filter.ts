@@ -12,6 +12,7 @@
  * an expression longer than 2,000 characters). Nothing is evaluated with `eval`.
  */
 import { feedError, FeedErrorCode } from '../artifact/index.js';
+import { compareVersions, parseVersion } from './version.js';
 
 export type Value = string | number | boolean | null;
 export type Properties = Readonly<Record<string, Value>>;
@@ -28,6 +29,7 @@ const MAX_LENGTH = 2000;
 const MAX_DEPTH = 32;
 const TOKEN = /\s*(?:('(?:[^']|'')*')|(-?\d+(?:\.\d+)?)|([A-Za-z_][A-Za-z0-9_]*)|(\(|\)|,))/y;
 const COMPARE = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
+const VERSION_PROPERTIES = new Set(['Version', 'NormalizedVersion']);
 
 function invalid(reason: string): Error {
   return feedError(FeedErrorCode.invalidRequest, `unsupported OData expression: ${reason}`, { reason });
@@ -158,7 +160,7 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
 };
 
 function compare(op: string, a: Value, b: Value): boolean {
-  if (op === 'eq') return a === b || (typeof a === 'string' && typeof b === 'string' && a === b);
+  if (op === 'eq') return a === b;
   if (op === 'ne') return a !== b;
   if (a === null || b === null) return false;
   const c = typeof a === 'number' && typeof b === 'number' ? a - b : s(a) < s(b) ? -1 : s(a) > s(b) ? 1 : 0;
@@ -206,11 +208,22 @@ export function compileOrderBy(orderBy: string | undefined, properties: Readonly
       if (x === y) continue;
       if (x === null) return -dir;
       if (y === null) return dir;
-      const c = typeof x === 'number' && typeof y === 'number' ? x - y : s(x).toLowerCase().localeCompare(s(y).toLowerCase(), 'en');
+      const c = compareValues(expr, x, y);
       if (c !== 0) return c * dir;
     }
     return 0;
   };
+}
+
+/** Numbers numerically, versions by NuGet precedence (`1.10` after `1.9`), text case-insensitively. */
+function compareValues(expr: Expr, x: Value, y: Value): number {
+  if (typeof x === 'number' && typeof y === 'number') return x - y;
+  if (expr.k === 'prop' && VERSION_PROPERTIES.has(expr.name)) {
+    const vx = parseVersion(s(x));
+    const vy = parseVersion(s(y));
+    if (vx && vy) return compareVersions(vx, vy);
+  }
+  return s(x).toLowerCase().localeCompare(s(y).toLowerCase(), 'en');
 }
 
 function splitTopLevel(text: string): string[] {

@@ -3,7 +3,7 @@
  * `GetUpdates`) from the feed state: function parameters, then `$filter`, `$orderby`,
  * `$skip`/`$top`, server-side paging with `<link rel="next">`, `$inlinecount` and `/$count`.
  *
- * Contract: a page holds at most PAGE_SIZE entries; when more match than a page holds (and the
+ * Contract: a page holds at most `pageSize` (default PAGE_SIZE) entries; when more match than a page holds (and the
  * client's `$top` asks for more), the feed carries a `next` link that continues exactly where the
  * page ended with the same query. Parameter errors throw FEED_INVALID_REQUEST.
  */
@@ -69,7 +69,7 @@ function base(state: ChocolateyFeedState, collection: Collection, q: Record<stri
 }
 
 /** The answer to one collection request (see the module contract). */
-export function answerCollection(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>, baseUrl: string, countOnly: boolean): Answer {
+export function answerCollection(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>, baseUrl: string, countOnly: boolean, pageSize = PAGE_SIZE): Answer {
   const predicate = compileFilter(q.$filter, PROPERTY_NAMES);
   const order = compileOrderBy(q.$orderby, PROPERTY_NAMES);
   const skip = int(q.$skip, '$skip') ?? 0;
@@ -77,7 +77,7 @@ export function answerCollection(state: ChocolateyFeedState, collection: Collect
   let matches = base(state, collection, q).filter(predicate);
   if (order) matches = [...matches].sort(order);
   if (countOnly) return { type: 'count', count: Math.max(0, Math.min(matches.length - skip, top ?? Infinity)) };
-  const size = Math.min(top ?? PAGE_SIZE, PAGE_SIZE);
+  const size = Math.min(top ?? pageSize, pageSize);
   const entries = matches.slice(skip, skip + size);
   let next: string | undefined;
   const wantsMore = top === undefined || top > size;

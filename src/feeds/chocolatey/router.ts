@@ -31,6 +31,8 @@ export interface ChocolateyRouterOptions {
   /** Largest accepted .nupkg. */
   maxUploadBytes?: number;
   zipLimits?: ZipLimits;
+  /** Most entries per Atom page before a `next` link (default 100). */
+  pageSize?: number;
 }
 
 function feedOf(req: Request): string {
@@ -60,7 +62,7 @@ function decodePath(path: string): string {
 const KEY = /^\/Packages\(Id='((?:[^']|'')+)',Version='((?:[^']|'')+)'\)$/;
 const COLLECTION = /^\/(Packages|Search|FindPackagesById|GetUpdates)(?:\(\))?(\/\$count)?$/;
 
-export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 1024 * 1024 * 1024, zipLimits }: ChocolateyRouterOptions = {}): Router {
+export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 1024 * 1024 * 1024, zipLimits, pageSize }: ChocolateyRouterOptions = {}): Router {
   const { store, authorize, log } = deps;
   const tmpDir = join(deps.dataDir, 'tmp', 'chocolatey');
   const states = new IndexCache<NupkgMeta, ChocolateyFeedState>(store, CHOCOLATEY_ARTIFACT_TYPE, (index) => new ChocolateyFeedState(index), log);
@@ -126,7 +128,7 @@ export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 10
     }
     const coll = COLLECTION.exec(path);
     if (!coll) throw feedError(FeedErrorCode.notFound, 'no such resource', {});
-    const answer = answerCollection(state, coll[1] as Collection, query(req), baseUrl(req), coll[2] !== undefined);
+    const answer = answerCollection(state, coll[1] as Collection, query(req), baseUrl(req), coll[2] !== undefined, pageSize);
     if (answer.type === 'count') {
       res.setHeader('Content-Type', 'text/plain;charset=utf-8');
       res.send(String(answer.count));
