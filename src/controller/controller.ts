@@ -105,7 +105,8 @@ export async function startController(options: ControllerOptions): Promise<Runni
   });
   const reconciler = new Reconciler({ site: config.site, store, state, auth, scheduler, log });
   const metrics = createControllerMetrics({ state, replicationNames: () => scheduler.names() });
-  const source: TopologySource = createTopologySource({ config, env, log });
+  const lastGood = state.getMeta('applied_commit');
+  const source: TopologySource = await createTopologySource({ config, env, log, ...(lastGood ? { knownCommit: lastGood } : {}) });
 
   let syncing: Promise<void> | undefined;
   let again = false;
@@ -165,7 +166,6 @@ export async function startController(options: ControllerOptions): Promise<Runni
   log.info({ url }, 'listening');
 
   // Serve the last good topology at once, even if the Git server is unreachable.
-  const lastGood = state.getMeta('applied_commit');
   if (lastGood) {
     try {
       const files = await source.readFiles(lastGood);

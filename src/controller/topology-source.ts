@@ -1,48 +1,43 @@
 /**
- * Where the controller gets its topology: a Git repository over HTTP(S) (shallow clone + fetch
- * into `<dataDir>/topology-git`, see src/git) or a local repository path (read in place).
- * Either way files are read straight from the commit's tree, never from a worktree, so what is
- * applied is exactly what was committed.
+ * Where the controller gets its topology: the Git source of src/git — a repository over
+ * HTTP(S) (shallow clone + fetch of the ref into `<dataDir>/topology-git`) or a local repository
+ * path (read in place). Files are read straight from the commit's tree, never from a worktree,
+ * so what is applied is exactly what was committed. With `topology.verifyCommits`, only commits
+ * signed by a trusted key are returned.
+ *
+ * Git credentials (`topology.credentials.secretRef`) hold a token, or `user:password`.
  */
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { readTopologyAtRevision } from '../git/index.js';
+import { createGitSource, createCommitVerifier, loadTrustedKeys, type GitSource } from '../git/index.js';
 import type { SiteConfig } from '../topology/index.js';
-import type { TopologyFile } from '../topology/index.js';
+import { resolveSecret } from '../util/secret.js';
 
-export interface TopologySource {
-  /** Fetches (remote) or re-reads (local) the ref; returns its commit id. */
-  sync(): Promise<{ commit: string; changed: boolean }>;
-  /** The topology files at `commit` (from the local object database). */
-  readFiles(commit: string): Promise<TopologyFile[]>;
-}
+export type TopologySource = Pick<GitSource, 'sync' | 'readFiles' | 'displayUrl'>;
 
 export interface TopologySourceOptions {
   config: SiteConfig;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /** The commit applied before a restart: the first sync reports `changed` against it. */
+  knownCommit?: string;
 }
 
-function isRemote(url: string): boolean {
-  return /^https?:\/\//i.test(url);
-}
-
-function localSource(repo: string, ref: string, path: string): TopologySource {
-  let last: string | undefined;
-  return {
-    async sync() {
-      const { commit } = await readTopologyAtRevision({ repo, revision: ref, path, missingPath: 'empty' });
-      const changed = commit !== last;
-      last = commit;
-      return { commit, changed };
-    },
-    async readFiles(commit) {
-      return (await readTopologyAtRevision({ repo, revision: commit, path, missingPath: 'empty' })).files;
-    },
-  };
-}
-
-export function createTopologySource({ config }: TopologySourceOptions): TopologySource {
-  const { url, ref = 'main', path = '' } = config.topology;
-  if (isRemote(url)) throw new Error('remote topology repositories: pending src/git source');
-  return localSource(url, ref, path);
+export async function createTopologySource({ config, env, log, knownCommit }: TopologySourceOptions): Promise<TopologySource> {
+  const { url, ref = 'main', path = '', credentials, verifyCommits } = config.topology;
+  const secret = credentials ? resolveSecret(credentials.secretRef, env) : undefined;
+  const colon = secret?.indexOf(':') ?? -1;
+  const gitCredentials = secret === undefined ? undefined : colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+  const verifier = verifyCommits ? createCommitVerifier({ keys: await loadTrustedKeys(verifyCommits.keys) }) : undefined;
+  return createGitSource({
+    url,
+    ref,
+    path: path === '.' ? '' : path,
+    dir: join(config.dataDir, 'topology-git'),
+    missingPath: 'empty',
+    log,
+    ...(gitCredentials ? { credentials: gitCredentials } : {}),
+    ...(verifier ? { verifier } : {}),
+    ...(knownCommit ? { knownCommit } : {}),
+  });
 }
