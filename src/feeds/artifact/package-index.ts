@@ -21,6 +21,7 @@ export type IndexEvent<M> = { type: 'add'; record: PackageRecord<M> } | { type: 
 export type IndexListener<M> = (event: IndexEvent<M>) => void;
 
 const PAGE = 1000;
+const LOAD_CONCURRENCY = 16;
 
 export class PackageIndex<M> {
   private readonly records = new Map<string, PackageRecord<M>>();
@@ -84,8 +85,13 @@ export class PackageIndex<M> {
   private async load(): Promise<void> {
     const head = await this.store.changes(this.feed, 0, 1);
     const start = head.last;
-    for (const tag of await this.store.tagRecords({ feed: this.feed })) {
-      await this.setTag(tag.repository, tag.tag, tag.digest);
+    const tags = await this.store.tagRecords({ feed: this.feed });
+    // Reads run LOAD_CONCURRENCY at a time (a cold start of a large feed is I/O-latency bound);
+    // results are applied in tag order so listeners see a deterministic sequence.
+    for (let i = 0; i < tags.length; i += LOAD_CONCURRENCY) {
+      const batch = tags.slice(i, i + LOAD_CONCURRENCY);
+      const records = await Promise.all(batch.map((tag) => this.read(tag.repository, tag.digest)));
+      batch.forEach((tag, j) => this.set(tag.repository, tag.tag, records[j]));
     }
     this.cursor = start;
   }
@@ -100,17 +106,25 @@ export class PackageIndex<M> {
     }
   }
 
-  private async setTag(repository: string, tag: string, digest: string): Promise<void> {
-    const key = `${repository}:${tag}`;
-    const current = this.records.get(key);
-    if (current?.manifestDigest === digest) return;
-    let record: PackageRecord<M> | undefined;
+  private async read(repository: string, digest: string): Promise<PackageRecord<M> | undefined> {
     try {
-      record = await readPackage<M>(this.store, repository, digest, this.artifactType);
+      return await readPackage<M>(this.store, repository, digest, this.artifactType);
     } catch (err) {
       // A manifest deleted after its tag change was logged: the delete follows in the log.
-      this.log?.debug({ repository, tag, err }, 'package index skipped an unreadable manifest');
+      this.log?.debug({ repository, digest, err }, 'package index skipped an unreadable manifest');
+      return undefined;
     }
+  }
+
+  private async setTag(repository: string, tag: string, digest: string): Promise<void> {
+    if (this.records.get(`${repository}:${tag}`)?.manifestDigest === digest) return;
+    this.set(repository, tag, await this.read(repository, digest));
+  }
+
+  private set(repository: string, tag: string, record: PackageRecord<M> | undefined): void {
+    const key = `${repository}:${tag}`;
+    const current = this.records.get(key);
+    if (current && record && current.manifestDigest === record.manifestDigest) return;
     if (current) this.remove(key);
     if (!record) return;
     const full = { ...record, tag };

@@ -5,7 +5,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
-import { XzReadableStream } from 'xz-decompress';
+import xzDecompress from 'xz-decompress';
 import { feedError, FeedErrorCode } from '../artifact/index.js';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'zstd';
@@ -55,7 +55,7 @@ async function unxz(input: Buffer, maxOutput: number): Promise<Buffer> {
       controller.close();
     },
   });
-  const reader = new XzReadableStream(source).getReader();
+  const reader = new xzDecompress.XzReadableStream(source).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {

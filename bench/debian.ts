@@ -1,0 +1,114 @@
+/**
+ * Debian feed index benchmark (run on demand: `npx tsx bench/debian.ts [--large 5000] [--small 500]`).
+ *
+ * Publishes synthetic packages straight through `putPackage` (tiny unique files standing in for
+ * .debs: the view never re-reads the file, only the config metadata, so index cost is the same),
+ * then measures the time to serve `Packages.gz` right after one more package was published —
+ * i.e. refresh from the change log + re-render + transfer — at 500 and at 5,000 packages, and
+ * prints the ratio. The design goal (issue 5) is that it does not grow with the feed size.
+ * For context it also prints the cold start (first request, loads the whole feed) and the time a
+ * from-scratch render (all stanzas, one gzip) takes at each size in the same run.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { putPackage } from '../src/feeds/artifact/index.js';
+import { debianFeedView, DebianMediaType, renderStanza, type DebianMetadata } from '../src/feeds/debian/index.js';
+import { createServer } from '../src/server/index.js';
+import { createFsStore } from '../src/store/index.js';
+import { generateToken, hashToken } from '../src/util/index.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const SMALL = arg('small', 500);
+const LARGE = arg('large', 5000);
+const SAMPLES = arg('samples', 15);
+const FEED = 'bench';
+
+const dir = await mkdtemp(join(tmpdir(), 'ferry-debian-bench-'));
+const store = await createFsStore({ dir: join(dir, 'store') });
+await store.feedEnsure(FEED, 'debian');
+const token = generateToken();
+const app = createServer({ store, dataDir: dir, feedViews: [debianFeedView], auth: { anonymousRead: false, incoming: [{ name: 'b', tokenSha256: hashToken(token), access: 'write', feeds: ['*'] }] } });
+const server = createHttpServer(app);
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/${FEED}/debian`;
+
+let published = 0;
+const allMetadata: DebianMetadata[] = [];
+async function publishOne(index: number): Promise<void> {
+  const name = `pkg-${index}`;
+  const body = Buffer.from(`synthetic deb ${name}\n`);
+  const path = join(dir, `file-${index}`);
+  await writeFile(path, body);
+  const hash = (a: string): string => createHash(a).update(body).digest('hex');
+  const metadata: DebianMetadata = {
+    control: [['Package', name], ['Version', '1.0-1'], ['Architecture', 'amd64'], ['Maintainer', 'Bench <b@example.invalid>'], ['Installed-Size', '12'], ['Depends', 'libc6 (>= 2.34)'], ['Section', 'misc'], ['Priority', 'optional'], ['Description', `synthetic package ${name}\n A benchmark package.`]],
+    architecture: 'amd64', dist: 'stable', component: 'main', md5: hash('md5'), sha1: hash('sha1'), sha256: hash('sha256'), size: body.length,
+  };
+  allMetadata.push(metadata);
+  await putPackage(store, { feed: FEED, name, version: '1.0-1', tag: '1.0-1_amd64', fileName: `${name}_1.0-1_amd64.deb`, fileMediaType: DebianMediaType.file, artifactType: DebianMediaType.artifact, configMediaType: DebianMediaType.config, metadata, file: { path, digest: `sha256:${hash('sha256')}`, size: body.length } });
+  await rm(path);
+}
+
+/** Publishes `count` more packages, 8 at a time (the fs store fsyncs every write). */
+async function publish(count: number): Promise<void> {
+  const first = published;
+  published += count;
+  for (let i = 0; i < count; i += 8) {
+    await Promise.all(Array.from({ length: Math.min(8, count - i) }, (_, j) => publishOne(first + i + j)));
+  }
+}
+
+async function fetchPackagesGz(): Promise<number> {
+  const t = performance.now();
+  const response = await fetch(`${base}/dists/stable/main/binary-amd64/Packages.gz`, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  if (response.status !== 200) throw new Error(`status ${response.status}`);
+  return performance.now() - t;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function measure(): Promise<{ afterOne: number; fromScratch: number }> {
+  const samples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    await publish(1);
+    samples.push(await fetchPackagesGz());
+  }
+  const t = performance.now();
+  gzipSync(Buffer.from(allMetadata.map((m) => renderStanza(m.control, { filename: 'pool/x.deb', size: m.size, md5: m.md5, sha1: m.sha1, sha256: m.sha256 })).join('')), { level: 9 });
+  return { afterOne: median(samples), fromScratch: performance.now() - t };
+}
+
+try {
+  let t = performance.now();
+  await publish(SMALL);
+  const publishSmall = performance.now() - t;
+  const coldSmall = await fetchPackagesGz();
+  const small = await measure();
+  t = performance.now();
+  await publish(LARGE - published);
+  const publishLarge = performance.now() - t;
+  const large = await measure();
+  const ratio = large.afterOne / small.afterOne;
+  console.log(`published ${SMALL} packages in ${(publishSmall / 1000).toFixed(1)} s, up to ${LARGE} in another ${(publishLarge / 1000).toFixed(1)} s (putPackage into the fs store)`);
+  console.log(`cold first Packages.gz at ${SMALL}: ${coldSmall.toFixed(1)} ms`);
+  console.log(`Packages.gz after one more package (median of ${SAMPLES}): ${SMALL}: ${small.afterOne.toFixed(2)} ms, ${LARGE}: ${large.afterOne.toFixed(2)} ms`);
+  console.log(`from-scratch render + gzip for comparison: ${SMALL}: ${small.fromScratch.toFixed(1)} ms, ${LARGE}: ${large.fromScratch.toFixed(1)} ms`);
+  console.log(`ratio ${LARGE}/${SMALL} after one upload: ${ratio.toFixed(2)} (from-scratch ratio ${(large.fromScratch / small.fromScratch).toFixed(2)})`);
+} finally {
+  server.closeAllConnections();
+  server.close();
+  await store.close();
+  await rm(dir, { recursive: true, force: true });
+}
