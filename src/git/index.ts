@@ -17,3 +17,6 @@ export { createGitSource, isRemoteUrl, type GitSource, type GitSourceOptions, ty
 export { GitSourceErrorCode, toGitSourceError } from './source-errors.js';
 export { createGitHttpClient, type GitHttpClientOptions } from './fetch-http.js';
 export { createCommitVerifier, loadTrustedKeys, type CommitVerifier, type UntrustedReason } from './verify.js';
+export { createGitPoller, type GitPoller, type GitPollerOptions } from './source-poller.js';
+export { createGitWebhookHandler, createGitWebhookRouter, WEBHOOK_PATH, type GitWebhookOptions } from './webhook.js';
+export { verifyWebhook, hmacMatches, secretMatches, WebhookProvider, type WebhookVerdict, type WebhookKind } from './webhook-verify.js';
