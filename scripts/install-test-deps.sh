@@ -25,6 +25,8 @@ command -v dpkg-scanpackages >/dev/null || need+=(dpkg-dev)
 command -v gpg >/dev/null || need+=(gnupg)
 command -v apt-get >/dev/null || need+=(apt)
 command -v curl >/dev/null || need+=(curl)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v zstd >/dev/null || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
