@@ -36,7 +36,10 @@ beforeAll(async () => {
   debs.push(await buildDeb(work, { name: 'hello-ferry', version: '1.0-1', depends: 'libc6' }));
   debs.push(await buildDeb(work, { name: 'hello-ferry', version: '1.1-1', compression: 'gzip' }));
   debs.push(await buildDeb(work, { name: 'libferry1', version: '2:0.5+dfsg~rc1-3', arch: 'amd64', compression: 'zstd' }));
-  for (const deb of debs) expect((await upload(deb)).status).toBe(201);
+  // The first with the real curl -T (what publishers use), the others with fetch.
+  const { stdout } = await run('curl', ['-sS', '--fail-with-body', '-H', `Authorization: Bearer ${server.writeToken}`, '-T', debs[0] as string, `${server.url}/feeds/apt-main/debian/upload`]);
+  expect(JSON.parse(stdout)).toMatchObject({ name: 'hello-ferry', version: '1.0-1', architecture: 'all', dist: 'stable', filename: 'pool/main/h/hello-ferry/hello-ferry_1.0-1_all.deb' });
+  for (const deb of debs.slice(1)) expect((await upload(deb)).status).toBe(201);
 });
 
 afterAll(async () => {

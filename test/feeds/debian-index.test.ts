@@ -132,6 +132,17 @@ describe('debian indexes against dpkg-scanpackages', () => {
     await expect(run('gpgv', ['--keyring', join(dir, 'key.gpg'), join(dir, 'Release.gpg'), join(dir, 'Release')])).rejects.toThrow();
   });
 
+  it('publishes to another dist with ?dist= and keeps the dists apart', async () => {
+    const deb = await buildDeb(join(work, 'other-dist'), { name: 'only-in-edge', version: '0.1' });
+    const response = await fetch(`${server.url}/feeds/${FEED}/debian/upload?dist=edge-2026`, { method: 'PUT', headers: { authorization: bearer(server.writeToken) }, body: await readFile(deb) });
+    expect(response.status).toBe(201);
+    expect((await get('dists/edge-2026/main/binary-amd64/Packages')).toString('utf8')).toContain('Package: only-in-edge');
+    expect((await get('dists/stable/main/binary-amd64/Packages')).toString('utf8')).not.toContain('only-in-edge');
+    expect((await get('dists/edge-2026/Release')).toString('utf8')).toContain('Suite: edge-2026');
+    const bad = await fetch(`${server.url}/feeds/${FEED}/debian/upload?dist=../x`, { method: 'PUT', headers: { authorization: bearer(server.writeToken) }, body: await readFile(deb) });
+    expect(bad.status).toBe(400);
+  });
+
   it('answers 404 for an unknown dist, architecture file or pool file', async () => {
     for (const path of ['dists/nope/Release', 'dists/stable/main/binary-amd64/Sources', 'pool/main/a/alpha/alpha_9_all.deb']) {
       const response = await fetch(`${server.url}/feeds/${FEED}/debian/${path}`, { headers: { authorization: bearer(server.readToken) } });
