@@ -25,6 +25,8 @@ command -v dpkg-scanpackages >/dev/null || need+=(dpkg-dev)
 command -v gpg >/dev/null || need+=(gnupg)
 command -v apt-get >/dev/null || need+=(apt)
 command -v curl >/dev/null || need+=(curl)
+# git source (test/git): git http-backend ships with git; gpg-agent makes the keys for signed commits.
+command -v gpg-agent >/dev/null || need+=(gpg-agent)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v zstd >/dev/null || need+=(zstd)
 if [ ${#need[@]} -gt 0 ]; then
