@@ -23,9 +23,10 @@ describe('fs store: kill -9', () => {
   it('leaves a consistent store at random kill points, and the store keeps working', async () => {
     for (let round = 0; round < 4; round++) {
       const writer = spawnWriter(['churn', dir, `r${round}`, '50']);
-      await writer.waitFor(/^ready$/);
-      // Random point: somewhere within the first images (each is ~1 MiB trickled over ~40 ms).
-      await new Promise((r) => setTimeout(r, 20 + Math.floor(Math.random() * 400)));
+      // Random point: after one or two complete images, somewhere inside the next writes
+      // (each image is ~1 MiB trickled in 64 KiB chunks, then a manifest put).
+      await writer.waitFor(new RegExp(`^pushed ${Math.floor(Math.random() * 2)}$`), 45_000);
+      await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 250)));
       await killHard(writer);
       expect(await consistencyProblems(dir)).toEqual([]);
     }

@@ -8,7 +8,7 @@
 import type { Change, ChangeOp, ChangePage, FeedRecord } from '../store.js';
 import { storeError, StoreErrorCode } from '../errors.js';
 import { assertFeedName, feedOfRepository } from '../names.js';
-import { inTransaction, nowIso, type Db } from './database.js';
+import { inTransaction, nowIso, sql, type Db } from './database.js';
 
 interface FeedRow {
   name: string;
@@ -27,7 +27,7 @@ function toRecord(row: FeedRow): FeedRecord {
 }
 
 function feedRow(db: Db, name: string): FeedRow | undefined {
-  return db.prepare('SELECT * FROM feeds WHERE name = ?').get(name) as FeedRow | undefined;
+  return sql(db, 'SELECT * FROM feeds WHERE name = ?').get(name) as FeedRow | undefined;
 }
 
 /** Creates the feed, or returns it (un-retiring it). A different type is refused: the data would not fit. */
@@ -39,8 +39,8 @@ export function feedEnsure(db: Db, name: string, type: string): FeedRecord {
     if (existing && existing.type !== type) {
       throw storeError(StoreErrorCode.feedTypeMismatch, 'feed exists with another type', { feed: name, type: existing.type, requested: type });
     }
-    if (!existing) db.prepare('INSERT INTO feeds (name, type, created_at) VALUES (?, ?, ?)').run(name, type, nowIso());
-    else if (existing.retired) db.prepare('UPDATE feeds SET retired = 0 WHERE name = ?').run(name);
+    if (!existing) sql(db, 'INSERT INTO feeds (name, type, created_at) VALUES (?, ?, ?)').run(name, type, nowIso());
+    else if (existing.retired) sql(db, 'UPDATE feeds SET retired = 0 WHERE name = ?').run(name);
     return toRecord(feedRow(db, name) as FeedRow);
   });
 }
@@ -51,11 +51,11 @@ export function feedGet(db: Db, name: string): FeedRecord | undefined {
 }
 
 export function feedList(db: Db): FeedRecord[] {
-  return (db.prepare('SELECT * FROM feeds ORDER BY name').all() as FeedRow[]).map(toRecord);
+  return (sql(db, 'SELECT * FROM feeds ORDER BY name').all() as FeedRow[]).map(toRecord);
 }
 
 export function feedRetire(db: Db, name: string): void {
-  const result = db.prepare('UPDATE feeds SET retired = 1 WHERE name = ?').run(name);
+  const result = sql(db, 'UPDATE feeds SET retired = 1 WHERE name = ?').run(name);
   if (result.changes === 0) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed: name });
 }
 
@@ -69,7 +69,7 @@ export function feedPrune(db: Db, name: string): void {
     if (!row) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed: name });
     if (!row.retired) throw storeError(StoreErrorCode.feedNotRetired, 'retire the feed before pruning it', { feed: name });
     // Cascades (foreign keys) remove repositories → manifests → references, tags, blob links, changes.
-    db.prepare('DELETE FROM feeds WHERE name = ?').run(name);
+    sql(db, 'DELETE FROM feeds WHERE name = ?').run(name);
   });
 }
 
@@ -95,9 +95,9 @@ export interface NewChange {
 
 /** Appends a change to the feed's log. Must run inside the transaction that makes the change. */
 export function appendChange(db: Db, feed: string, change: NewChange): number {
-  const row = db.prepare('UPDATE feeds SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq').get(feed) as { last_seq: number } | undefined;
+  const row = sql(db, 'UPDATE feeds SET last_seq = last_seq + 1 WHERE name = ? RETURNING last_seq').get(feed) as { last_seq: number } | undefined;
   if (!row) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed });
-  db.prepare('INSERT INTO changes (feed, seq, op, repository, tag, digest, media_type, at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+  sql(db, 'INSERT INTO changes (feed, seq, op, repository, tag, digest, media_type, at, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
     feed, row.last_seq, change.op, change.repository, change.tag ?? null, change.digest, change.mediaType ?? null, nowIso(), change.origin,
   );
   return row.last_seq;
@@ -120,7 +120,7 @@ export function changesSince(db: Db, feed: string, since: number, limit = 1000):
   return db.transaction(() => {
     const row = feedRow(db, feed);
     if (!row) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed });
-    const rows = db.prepare('SELECT seq, op, repository, tag, digest, media_type, at, origin FROM changes WHERE feed = ? AND seq > ? ORDER BY seq LIMIT ?').all(feed, Math.max(0, Math.floor(since)), n) as ChangeRow[];
+    const rows = sql(db, 'SELECT seq, op, repository, tag, digest, media_type, at, origin FROM changes WHERE feed = ? AND seq > ? ORDER BY seq LIMIT ?').all(feed, Math.max(0, Math.floor(since)), n) as ChangeRow[];
     const changes = rows.map((r): Change => {
       const c: Change = { seq: r.seq, op: r.op, repository: r.repository, digest: r.digest, at: r.at, origin: r.origin };
       if (r.tag !== null) c.tag = r.tag;

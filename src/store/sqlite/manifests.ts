@@ -12,7 +12,7 @@ import { storeError, StoreErrorCode } from '../errors.js';
 import type { ParsedManifest } from '../manifest.js';
 import { isDigest } from '../names.js';
 import { ensureRepository, linkedBlobSize, releaseLeasesFor } from './blobs.js';
-import { inTransaction, nowIso, type Db } from './database.js';
+import { inTransaction, nowIso, sql, type Db } from './database.js';
 import { appendChange } from './feeds.js';
 
 export const MAX_TAG_PAGE = 10_000;
@@ -42,7 +42,7 @@ export interface RecordResult {
 }
 
 function manifestRow(db: Db, repository: string, digest: string): ManifestRow | undefined {
-  return db.prepare('SELECT digest, media_type AS mediaType, size FROM manifests WHERE repository = ? AND digest = ?').get(repository, digest) as ManifestRow | undefined;
+  return sql(db, 'SELECT digest, media_type AS mediaType, size FROM manifests WHERE repository = ? AND digest = ?').get(repository, digest) as ManifestRow | undefined;
 }
 
 /** Throws OCI_MANIFEST_BLOB_UNKNOWN for the first reference that is not present. */
@@ -67,13 +67,13 @@ export function recordManifest(db: Db, parsed: ParsedManifest, options: RecordMa
     ensureRepository(db, repository, feed);
     const created = !manifestRow(db, repository, parsed.digest);
     if (created) {
-      db.prepare('INSERT INTO manifests (repository, digest, media_type, size, artifact_type, subject, annotations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+      sql(db, 'INSERT INTO manifests (repository, digest, media_type, size, artifact_type, subject, annotations, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
         repository, parsed.digest, parsed.mediaType, parsed.size, parsed.artifactType ?? null, parsed.subject ?? null,
         parsed.annotations ? JSON.stringify(parsed.annotations) : null, nowIso(),
       );
-      const blobStmt = db.prepare('INSERT OR IGNORE INTO manifest_blobs (repository, manifest, blob) VALUES (?, ?, ?)');
+      const blobStmt = sql(db, 'INSERT OR IGNORE INTO manifest_blobs (repository, manifest, blob) VALUES (?, ?, ?)');
       for (const blob of parsed.blobs) blobStmt.run(repository, parsed.digest, blob);
-      const childStmt = db.prepare('INSERT OR IGNORE INTO manifest_children (repository, manifest, child) VALUES (?, ?, ?)');
+      const childStmt = sql(db, 'INSERT OR IGNORE INTO manifest_children (repository, manifest, child) VALUES (?, ?, ?)');
       for (const child of parsed.children) childStmt.run(repository, parsed.digest, child);
       appendChange(db, feed, { op: 'put', repository, digest: parsed.digest, mediaType: parsed.mediaType, origin });
     }
@@ -84,9 +84,9 @@ export function recordManifest(db: Db, parsed: ParsedManifest, options: RecordMa
 }
 
 function pointTag(db: Db, feed: string, repository: string, tag: string, parsed: ParsedManifest, origin: string): boolean {
-  const current = db.prepare('SELECT digest FROM tags WHERE repository = ? AND tag = ?').get(repository, tag) as { digest: string } | undefined;
+  const current = sql(db, 'SELECT digest FROM tags WHERE repository = ? AND tag = ?').get(repository, tag) as { digest: string } | undefined;
   if (current?.digest === parsed.digest) return false;
-  db.prepare('INSERT INTO tags (repository, tag, digest, updated_at, origin) VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at, origin = excluded.origin')
+  sql(db, 'INSERT INTO tags (repository, tag, digest, updated_at, origin) VALUES (?, ?, ?, ?, ?) ON CONFLICT (repository, tag) DO UPDATE SET digest = excluded.digest, updated_at = excluded.updated_at, origin = excluded.origin')
     .run(repository, tag, parsed.digest, nowIso(), origin);
   appendChange(db, feed, { op: 'tag', repository, tag, digest: parsed.digest, mediaType: parsed.mediaType, origin });
   return true;
@@ -95,7 +95,7 @@ function pointTag(db: Db, feed: string, repository: string, tag: string, parsed:
 /** Resolves a tag or digest in the repository. */
 export function resolveManifest(db: Db, repository: string, reference: string): ManifestRow | undefined {
   if (isDigest(reference)) return manifestRow(db, repository, reference);
-  return db.prepare('SELECT m.digest, m.media_type AS mediaType, m.size FROM tags t JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest WHERE t.repository = ? AND t.tag = ?')
+  return sql(db, 'SELECT m.digest, m.media_type AS mediaType, m.size FROM tags t JOIN manifests m ON m.repository = t.repository AND m.digest = t.digest WHERE t.repository = ? AND t.tag = ?')
     .get(repository, reference) as ManifestRow | undefined;
 }
 
@@ -104,12 +104,12 @@ export function removeManifest(db: Db, feed: string, repository: string, digest:
   return inTransaction(db, () => {
     const row = manifestRow(db, repository, digest);
     if (!row) return false;
-    const tags = db.prepare('SELECT tag FROM tags WHERE repository = ? AND digest = ? ORDER BY tag').all(repository, digest) as { tag: string }[];
+    const tags = sql(db, 'SELECT tag FROM tags WHERE repository = ? AND digest = ? ORDER BY tag').all(repository, digest) as { tag: string }[];
     for (const { tag } of tags) {
-      db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ?').run(repository, tag);
+      sql(db, 'DELETE FROM tags WHERE repository = ? AND tag = ?').run(repository, tag);
       appendChange(db, feed, { op: 'untag', repository, tag, digest, mediaType: row.mediaType, origin });
     }
-    db.prepare('DELETE FROM manifests WHERE repository = ? AND digest = ?').run(repository, digest);
+    sql(db, 'DELETE FROM manifests WHERE repository = ? AND digest = ?').run(repository, digest);
     appendChange(db, feed, { op: 'delete', repository, digest, mediaType: row.mediaType, origin });
     return true;
   });
@@ -120,22 +120,22 @@ export function removeTag(db: Db, feed: string, repository: string, tag: string,
   return inTransaction(db, () => {
     const row = resolveManifest(db, repository, tag);
     if (!row) return false;
-    db.prepare('DELETE FROM tags WHERE repository = ? AND tag = ?').run(repository, tag);
+    sql(db, 'DELETE FROM tags WHERE repository = ? AND tag = ?').run(repository, tag);
     appendChange(db, feed, { op: 'untag', repository, tag, digest: row.digest, mediaType: row.mediaType, origin });
     return true;
   });
 }
 
 export function repositoryExists(db: Db, repository: string): boolean {
-  return db.prepare('SELECT 1 FROM repositories WHERE name = ?').get(repository) !== undefined;
+  return sql(db, 'SELECT 1 FROM repositories WHERE name = ?').get(repository) !== undefined;
 }
 
 /** Repositories holding at least one manifest, sorted; of one feed or of every active feed. */
 export function repositoryList(db: Db, feed?: string): string[] {
-  const sql = feed === undefined
+  const query = feed === undefined
     ? 'SELECT r.name FROM repositories r JOIN feeds f ON f.name = r.feed WHERE f.retired = 0 AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository = r.name) ORDER BY r.name'
     : 'SELECT r.name FROM repositories r WHERE r.feed = ? AND EXISTS (SELECT 1 FROM manifests m WHERE m.repository = r.name) ORDER BY r.name';
-  const rows = (feed === undefined ? db.prepare(sql).all() : db.prepare(sql).all(feed)) as { name: string }[];
+  const rows = (feed === undefined ? sql(db, query).all() : sql(db, query).all(feed)) as { name: string }[];
   return rows.map((r) => r.name);
 }
 
@@ -143,7 +143,7 @@ export function repositoryList(db: Db, feed?: string): string[] {
 export function tagPage(db: Db, repository: string, last: string | undefined, n: number | undefined): TagPage {
   const limit = Math.min(Math.max(0, Math.floor(n ?? MAX_TAG_PAGE)), MAX_TAG_PAGE);
   if (limit === 0) return { tags: [] };
-  const rows = db.prepare('SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?').all(repository, last ?? '', limit + 1) as { tag: string }[];
+  const rows = sql(db, 'SELECT tag FROM tags WHERE repository = ? AND tag > ? ORDER BY tag LIMIT ?').all(repository, last ?? '', limit + 1) as { tag: string }[];
   const tags = rows.slice(0, limit).map((r) => r.tag);
   return rows.length > limit ? { tags, next: tags[tags.length - 1] as string } : { tags };
 }
@@ -164,18 +164,18 @@ function toTagRecord(r: TagRow): TagRecord {
 }
 
 export function tagGet(db: Db, repository: string, tag: string): TagRecord | undefined {
-  const row = db.prepare(`${TAG_SELECT} WHERE t.repository = ? AND t.tag = ?`).get(repository, tag) as TagRow | undefined;
+  const row = sql(db, `${TAG_SELECT} WHERE t.repository = ? AND t.tag = ?`).get(repository, tag) as TagRow | undefined;
   return row ? toTagRecord(row) : undefined;
 }
 
 export function tagRecords(db: Db, options: { feed?: string; repository?: string }): TagRecord[] {
   if (options.repository !== undefined) {
-    return (db.prepare(`${TAG_SELECT} WHERE t.repository = ? ORDER BY t.tag`).all(options.repository) as TagRow[]).map(toTagRecord);
+    return (sql(db, `${TAG_SELECT} WHERE t.repository = ? ORDER BY t.tag`).all(options.repository) as TagRow[]).map(toTagRecord);
   }
   if (options.feed !== undefined) {
-    return (db.prepare(`${TAG_SELECT} JOIN repositories r ON r.name = t.repository WHERE r.feed = ? ORDER BY t.repository, t.tag`).all(options.feed) as TagRow[]).map(toTagRecord);
+    return (sql(db, `${TAG_SELECT} JOIN repositories r ON r.name = t.repository WHERE r.feed = ? ORDER BY t.repository, t.tag`).all(options.feed) as TagRow[]).map(toTagRecord);
   }
-  return (db.prepare(`${TAG_SELECT} ORDER BY t.repository, t.tag`).all() as TagRow[]).map(toTagRecord);
+  return (sql(db, `${TAG_SELECT} ORDER BY t.repository, t.tag`).all() as TagRow[]).map(toTagRecord);
 }
 
 interface ReferrerRow {
@@ -189,8 +189,8 @@ interface ReferrerRow {
 /** Manifests of the repository whose subject is `digest`, optionally of one artifact type. */
 export function referrers(db: Db, repository: string, digest: string, artifactType?: string): Descriptor[] {
   const rows = (artifactType === undefined
-    ? db.prepare('SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ? AND subject = ? ORDER BY created_at, digest').all(repository, digest)
-    : db.prepare('SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ? AND subject = ? AND artifact_type = ? ORDER BY created_at, digest').all(repository, digest, artifactType)) as ReferrerRow[];
+    ? sql(db, 'SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ? AND subject = ? ORDER BY created_at, digest').all(repository, digest)
+    : sql(db, 'SELECT digest, media_type, size, artifact_type, annotations FROM manifests WHERE repository = ? AND subject = ? AND artifact_type = ? ORDER BY created_at, digest').all(repository, digest, artifactType)) as ReferrerRow[];
   return rows.map((r) => {
     const d: Descriptor = { mediaType: r.media_type, digest: r.digest, size: r.size };
     if (r.artifact_type !== null) d.artifactType = r.artifact_type;
