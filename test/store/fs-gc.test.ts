@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFsStore, type FsStoreOptions, type Store } from '../../src/store/index.js';
 import { blob, imageManifest, OCI_CONFIG, randomBlob, slowSource, sourceOf, type TestBlob } from './content.js';
+import { consistencyProblems, spawnWriter } from './processes.js';
 
 let dir: string;
 const opened: Store[] = [];
@@ -128,6 +129,27 @@ describe('fs store GC', () => {
       await b.manifestPut('apps/web', `t${i}`, m.mediaType, m.body);
       await a.gc();
       expect(existsSync(fileOf(layer))).toBe(true);
+    }
+  });
+
+  it('GC in one process while another process pushes: every pushed image stays complete', async () => {
+    const store = await open();
+    const writer = spawnWriter(['push', dir, 'gcrace', '12']);
+    let sweeps = 0;
+    while (writer.child.exitCode === null) {
+      await store.gc();
+      sweeps++;
+      await sleep(5);
+    }
+    expect([await writer.exited, writer.stderr()]).toEqual([0, '']);
+    await store.gc();
+    expect(sweeps).toBeGreaterThan(1);
+    expect(await consistencyProblems(dir)).toEqual([]);
+    const records = await store.tagRecords({ repository: 'apps/gcrace' });
+    expect(records).toHaveLength(12);
+    for (const r of records) {
+      const m = JSON.parse((await store.manifestGet(r.repository, r.tag)).body.toString()) as { layers: { digest: string }[] };
+      for (const layer of m.layers) expect(await store.blobHead(r.repository, layer.digest)).toBeGreaterThan(0);
     }
   });
 });
