@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { CliIO } from '../io.js';
 import { register as registerController } from './controller.js';
 import { register as registerCopy } from './copy.js';
+import { register as registerDemo } from './demo.js';
 import { register as registerDiff } from './diff.js';
 import { register as registerGraph } from './graph.js';
 import { register as registerPlan } from './plan.js';
@@ -20,6 +21,7 @@ export type RegisterCommand = (program: Command, io: CliIO, setExitCode: SetExit
 export const commands: RegisterCommand[] = [
   registerController,
   registerCopy,
+  registerDemo,
   registerDiff,
   registerGraph,
   registerPlan,

@@ -19,7 +19,7 @@ interface ClientFlags {
 
 interface Condition { kind: string; name: string; type: string; status: string; reason: string; message: string; observedCommit?: string }
 interface ReplicationView { name: string; mode: string; localFeed: string; remoteFeed: string; running: boolean; lastRun: { result: string; endedAt?: string; items: number; bytes: number; errorCode?: string; peer?: string } | null; lastSuccess: string | null; conditions: Condition[] }
-interface StatusView { site: string; appliedCommit: string | null; rejectedCommit: string | null; conditions: Condition[]; feeds: Array<{ name: string; type: string; retired: boolean }>; replications: ReplicationView[] }
+export interface StatusView { site: string; appliedCommit: string | null; rejectedCommit: string | null; conditions: Condition[]; feeds: Array<{ name: string; type: string; retired: boolean }>; replications: ReplicationView[] }
 
 async function call(flags: ClientFlags, method: string, path: string): Promise<{ status: number; body: unknown }> {
   const token = process.env[flags.tokenEnv];
@@ -36,7 +36,7 @@ async function call(flags: ClientFlags, method: string, path: string): Promise<{
   return { status: response.status, body };
 }
 
-function renderStatus(view: StatusView): string {
+export function renderStatus(view: StatusView): string {
   const lines = [`site ${view.site}`, `applied commit   ${view.appliedCommit?.slice(0, 12) ?? '(none)'}`];
   if (view.rejectedCommit && view.rejectedCommit !== view.appliedCommit) lines.push(`rejected commit  ${view.rejectedCommit.slice(0, 12)}`);
   lines.push('', 'CONDITIONS');
