@@ -8,7 +8,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Blob } from './helpers.js';
 
-const FERRY_BIN = resolve(import.meta.dirname, '../../bin/ferry.js');
+/** The CLI under test: the built one of this checkout, or FERRY_TEST_BIN (e.g. an installed ferry). */
+const FERRY_BIN = process.env.FERRY_TEST_BIN ?? resolve(import.meta.dirname, '../../bin/ferry.js');
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -22,6 +23,7 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
   const child = spawn(process.execPath, [FERRY_BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FERRY_LOG_LEVEL: 'debug' } });
   let out = '';
   let err = '';
+  let stopping: Promise<number | null> | undefined;
   child.stderr?.on('data', (c: Buffer) => {
     err += c.toString();
   });
@@ -44,11 +46,15 @@ export async function spawnServe(args: string[]): Promise<ServeProcess> {
     child,
     host,
     stderr: () => err,
-    async stop() {
-      if (child.exitCode !== null) return child.exitCode;
-      const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
-      child.kill('SIGTERM');
-      return exited;
+    stop() {
+      // Idempotent: a second SIGTERM would kill the process at once (the handler is gone by then).
+      stopping ??= child.exitCode !== null
+        ? Promise.resolve(child.exitCode)
+        : new Promise<number | null>((ok) => {
+            child.once('exit', (code) => ok(code));
+            child.kill('SIGTERM');
+          });
+      return stopping;
     },
   };
 }

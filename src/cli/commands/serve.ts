@@ -131,12 +131,15 @@ function untilSignal(log: Logger, onHup: () => Promise<void>): Promise<void> {
 /** Stops accepting, waits for in-flight requests, cuts what is still open after the grace period. */
 async function shutdown(server: Server, log: Logger): Promise<void> {
   const closed = new Promise<void>((done) => server.close(() => done()));
+  // Keep-alive sockets become idle as their last request ends: close them as soon as they do.
   server.closeIdleConnections();
+  const sweeper = setInterval(() => server.closeIdleConnections(), 100);
   const timer = setTimeout(() => {
     log.warn('in-flight requests cut after the shutdown grace period');
     server.closeAllConnections();
   }, SHUTDOWN_GRACE_MS);
   timer.unref();
   await closed;
+  clearInterval(sweeper);
   clearTimeout(timer);
 }
