@@ -16,7 +16,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { FeedViewDeps } from '../types.js';
 import { deletePackage, feedError, feedErrorHandler, FeedErrorCode, IndexCache, putPackage, sendBlob, spoolUpload, toTag, type PackageIndex } from '../artifact/index.js';
-import { loadSigningKey } from '../signing/index.js';
+import { loadSigningKey, type SigningKey } from '../signing/index.js';
 import { parseDeb } from './deb.js';
 import { DebianFeedState } from './feed-state.js';
 import { DebianMediaType, DEFAULT_DIST, DIST_PATTERN, debianTagSource, type DebianMetadata } from './metadata.js';
@@ -42,99 +42,110 @@ function distParam(value: unknown): string {
   return dist;
 }
 
-export function createDebianRouter(deps: FeedViewDeps, options: DebianViewOptions = {}): Router {
-  const { store, authorize, log, dataDir } = deps;
-  const maxUploadBytes = options.maxUploadBytes ?? 2 * 1024 ** 3;
-  const states = new IndexCache<DebianMetadata, DebianFeedState>(store, DebianMediaType.artifact, (index: PackageIndex<DebianMetadata>) => new DebianFeedState(index), log);
-  const key = (): ReturnType<typeof loadSigningKey> => loadSigningKey({ dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase });
-  const router = Router({ mergeParams: true });
+interface DebianContext extends FeedViewDeps {
+  maxUploadBytes: number;
+  states: IndexCache<DebianMetadata, DebianFeedState>;
+  key: () => Promise<SigningKey>;
+}
 
-  async function fresh(req: Request): Promise<DebianFeedState> {
-    const feed = feedOf(req);
-    authorize(req, feed, 'read');
-    const state = states.get(feed);
-    await state.index.refresh();
-    return state;
+async function fresh(ctx: DebianContext, req: Request): Promise<DebianFeedState> {
+  const feed = feedOf(req);
+  ctx.authorize(req, feed, 'read');
+  const state = ctx.states.get(feed);
+  await state.index.refresh();
+  return state;
+}
+
+async function upload(ctx: DebianContext, req: Request, res: Response): Promise<void> {
+  const feed = feedOf(req);
+  ctx.authorize(req, feed, 'write');
+  const dist = distParam(req.query.dist);
+  const spooled = await spoolUpload(req, { tmpDir: `${ctx.dataDir}/tmp`, maxBytes: ctx.maxUploadBytes });
+  try {
+    const deb = await parseDeb(spooled.path);
+    const fileName = debFileName(deb.name, deb.version, deb.architecture);
+    const metadata: DebianMetadata = { control: deb.control, architecture: deb.architecture, dist, component: 'main', md5: spooled.md5, sha1: spooled.sha1, sha256: spooled.sha256, size: spooled.size };
+    const record = await putPackage(
+      ctx.store,
+      {
+        feed, name: deb.name, version: deb.version, tag: toTag(debianTagSource(deb.version, deb.architecture, dist)), fileName,
+        fileMediaType: DebianMediaType.file, artifactType: DebianMediaType.artifact, configMediaType: DebianMediaType.config, metadata,
+        file: { path: spooled.path, digest: spooled.digest, size: spooled.size },
+      },
+      { origin: 'local' },
+    );
+    await ctx.states.get(feed).index.refresh();
+    ctx.log.info({ feed, name: deb.name, version: deb.version, architecture: deb.architecture, dist }, 'debian package published');
+    res.status(201).json({ name: deb.name, version: deb.version, architecture: deb.architecture, dist, filename: DebianFeedState.poolPath(record), sha256: spooled.sha256, size: spooled.size });
+  } finally {
+    await spooled.dispose();
   }
+}
 
-  router.put('/upload', async (req: Request, res: Response) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const dist = distParam(req.query.dist);
-    const spooled = await spoolUpload(req, { tmpDir: `${dataDir}/tmp`, maxBytes: maxUploadBytes });
-    try {
-      const deb = await parseDeb(spooled.path);
-      const fileName = debFileName(deb.name, deb.version, deb.architecture);
-      const metadata: DebianMetadata = { control: deb.control, architecture: deb.architecture, dist, component: 'main', md5: spooled.md5, sha1: spooled.sha1, sha256: spooled.sha256, size: spooled.size };
-      const record = await putPackage(
-        store,
-        {
-          feed, name: deb.name, version: deb.version, tag: toTag(debianTagSource(deb.version, deb.architecture, dist)), fileName,
-          fileMediaType: DebianMediaType.file, artifactType: DebianMediaType.artifact, configMediaType: DebianMediaType.config, metadata,
-          file: { path: spooled.path, digest: spooled.digest, size: spooled.size },
-        },
-        { origin: 'local' },
-      );
-      await states.get(feed).index.refresh();
-      log.info({ feed, name: deb.name, version: deb.version, architecture: deb.architecture, dist }, 'debian package published');
-      res.status(201).json({ name: deb.name, version: deb.version, architecture: deb.architecture, dist, filename: DebianFeedState.poolPath(record), sha256: spooled.sha256, size: spooled.size });
-    } finally {
-      await spooled.dispose();
-    }
-  });
+async function remove(ctx: DebianContext, req: Request, res: Response): Promise<void> {
+  const feed = feedOf(req);
+  ctx.authorize(req, feed, 'write');
+  const dist = distParam(req.query.dist);
+  const name = String(req.params.name);
+  const version = String(req.params.version);
+  const arch = String(req.params.arch);
+  const tag = toTag(debianTagSource(version, arch, dist));
+  if (!(await deletePackage(ctx.store, feed, name, version, { origin: 'local' }, { tag }))) throw feedError(FeedErrorCode.notFound, 'no such package', { name, version, arch });
+  await ctx.states.get(feed).index.refresh();
+  res.status(204).end();
+}
 
-  router.delete('/packages/:name/:version/:arch', async (req: Request, res: Response) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const dist = distParam(req.query.dist);
-    const name = String(req.params.name);
-    const version = String(req.params.version);
-    const arch = String(req.params.arch);
-    const tag = toTag(debianTagSource(version, arch, dist));
-    if (!(await deletePackage(store, feed, name, version, { origin: 'local' }, { tag }))) throw feedError(FeedErrorCode.notFound, 'no such package', { name, version, arch });
-    await states.get(feed).index.refresh();
-    res.status(204).end();
-  });
+async function releaseFile(ctx: DebianContext, req: Request, res: Response): Promise<void> {
+  const state = await fresh(ctx, req);
+  const file = String(req.params.file);
+  if (!['Release', 'InRelease', 'Release.gpg'].includes(file)) throw feedError(FeedErrorCode.notFound, 'no such index file', {});
+  const signed = await state.release(distParam(req.params.dist), feedOf(req), await ctx.key());
+  if (!signed) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
+  res.setHeader('Cache-Control', 'no-cache');
+  if (file === 'Release') res.type('text/plain').send(signed.release);
+  else if (file === 'InRelease') res.type('text/plain').send(signed.inRelease);
+  else res.type('application/pgp-signature').send(signed.releaseGpg);
+}
 
+async function packagesFile(ctx: DebianContext, req: Request, res: Response): Promise<void> {
+  const state = await fresh(ctx, req);
+  const binaryArch = String(req.params.binaryArch);
+  const arch = binaryArch.startsWith('binary-') ? binaryArch.slice('binary-'.length) : '';
+  const file = String(req.params.file);
+  if (!ARCH_PATTERN.test(arch) || (file !== 'Packages' && file !== 'Packages.gz')) throw feedError(FeedErrorCode.notFound, 'no such index file', {});
+  const packages = state.packages(distParam(req.params.dist), arch);
+  if (!packages) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
+  const rendered = packages.render();
+  res.setHeader('Cache-Control', 'no-cache');
+  if (file === 'Packages') res.type('text/plain').send(rendered.plain);
+  else res.type('application/gzip').send(rendered.gz);
+}
+
+async function poolFile(ctx: DebianContext, req: Request, res: Response): Promise<void> {
+  const state = await fresh(ctx, req);
+  const segments = req.params.path as unknown as string[];
+  const record = state.pool.get(`pool/${segments.join('/')}`);
+  if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
+  await sendBlob(req, res, ctx.store, record.repository, record.file, { contentType: DebianMediaType.file });
+}
+
+export function createDebianRouter(deps: FeedViewDeps, options: DebianViewOptions = {}): Router {
+  const ctx: DebianContext = {
+    ...deps,
+    maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
+    states: new IndexCache<DebianMetadata, DebianFeedState>(deps.store, DebianMediaType.artifact, (index: PackageIndex<DebianMetadata>) => new DebianFeedState(index), deps.log),
+    key: () => loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }),
+  };
+  const router = Router({ mergeParams: true });
+  router.put('/upload', (req, res) => upload(ctx, req, res));
+  router.delete('/packages/:name/:version/:arch', (req, res) => remove(ctx, req, res));
   router.get('/key.asc', async (req: Request, res: Response) => {
-    authorize(req, feedOf(req), 'read');
-    res.type('application/pgp-keys').send((await key()).publicKeyArmored);
+    ctx.authorize(req, feedOf(req), 'read');
+    res.type('application/pgp-keys').send((await ctx.key()).publicKeyArmored);
   });
-
-  router.get('/dists/:dist/:file', async (req: Request, res: Response) => {
-    const state = await fresh(req);
-    const file = String(req.params.file);
-    if (!['Release', 'InRelease', 'Release.gpg'].includes(file)) throw feedError(FeedErrorCode.notFound, 'no such index file', {});
-    const signed = await state.release(distParam(req.params.dist), feedOf(req), await key());
-    if (!signed) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
-    res.setHeader('Cache-Control', 'no-cache');
-    if (file === 'Release') res.type('text/plain').send(signed.release);
-    else if (file === 'InRelease') res.type('text/plain').send(signed.inRelease);
-    else res.type('application/pgp-signature').send(signed.releaseGpg);
-  });
-
-  router.get('/dists/:dist/main/:binaryArch/:file', async (req: Request, res: Response) => {
-    const state = await fresh(req);
-    const binaryArch = String(req.params.binaryArch);
-    const arch = binaryArch.startsWith('binary-') ? binaryArch.slice('binary-'.length) : '';
-    const file = String(req.params.file);
-    if (!ARCH_PATTERN.test(arch) || (file !== 'Packages' && file !== 'Packages.gz')) throw feedError(FeedErrorCode.notFound, 'no such index file', {});
-    const packages = state.packages(distParam(req.params.dist), arch);
-    if (!packages) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
-    const rendered = packages.render();
-    res.setHeader('Cache-Control', 'no-cache');
-    if (file === 'Packages') res.type('text/plain').send(rendered.plain);
-    else res.type('application/gzip').send(rendered.gz);
-  });
-
-  router.get('/pool/*path', async (req: Request, res: Response) => {
-    const state = await fresh(req);
-    const segments = req.params.path as unknown as string[];
-    const record = state.pool.get(`pool/${segments.join('/')}`);
-    if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
-    await sendBlob(req, res, store, record.repository, record.file, { contentType: DebianMediaType.file });
-  });
-
-  router.use(feedErrorHandler(log));
+  router.get('/dists/:dist/:file', (req, res) => releaseFile(ctx, req, res));
+  router.get('/dists/:dist/main/:binaryArch/:file', (req, res) => packagesFile(ctx, req, res));
+  router.get('/pool/*path', (req, res) => poolFile(ctx, req, res));
+  router.use(feedErrorHandler(deps.log));
   return router;
 }
