@@ -61,8 +61,9 @@ function entrySection<T>(title: string, d: EntryDiff<T>, text: (e: T) => string)
   return lines.length === 0 ? [] : [`**${title}**`, '', ...lines, ''];
 }
 
-function siteSection(s: SiteDiff): string {
-  const lines = [`#### ${code(s.site)} (${s.status})`, ''];
+/** The body of a site's section (everything but its heading); equal bodies are grouped. */
+function siteBody(s: SiteDiff): string {
+  const lines: string[] = [];
   if (s.settings.length > 0) lines.push('**Site settings**', '', ...s.settings.map((c) => `- ${changeLine(c)}`), '');
   lines.push(...entrySection('Feeds', s.feeds, feedText));
   lines.push(...entrySection('Replications', s.replications, replicationText));
@@ -70,14 +71,43 @@ function siteSection(s: SiteDiff): string {
   return lines.join('\n');
 }
 
+interface SiteGroup {
+  sites: SiteDiff[];
+  body: string;
+}
+
+/**
+ * Sites whose change reads the same (same status, same lines) share one table row and one
+ * section: a selector change that touches 500 stores is one entry, not 500.
+ */
+function groupSites(sites: readonly SiteDiff[]): SiteGroup[] {
+  const groups = new Map<string, SiteGroup>();
+  for (const s of sites) {
+    const body = siteBody(s);
+    const key = `${s.status}\n${body}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, { sites: [s], body });
+    else group.sites.push(s);
+  }
+  return [...groups.values()];
+}
+
+function siteNamesText(sites: readonly SiteDiff[], max: number): string {
+  const names = sites.slice(0, max).map((s) => code(s.site)).join(', ');
+  return sites.length > max ? `${names} and ${sites.length - max} more` : names;
+}
+
 function revisionText(r: { revision: string; commit?: string }): string {
   return r.commit === undefined ? code(r.revision) : `${code(r.revision)} (${code(r.commit.slice(0, 12))})`;
 }
 
+const MAX_ISSUE_LINES = 100;
+
 function issuesSection(issues: readonly ValidationIssue[], prefix: string): string {
   const errors = issues.filter((i) => i.severity === 'error').length;
   const lines = [`#### Validation problems at HEAD (${errors} errors, ${issues.length - errors} warnings)`, ''];
-  for (const i of issues) {
+  if (issues.length > MAX_ISSUE_LINES) lines.push(`_The first ${MAX_ISSUE_LINES} of ${issues.length}; run \`ferry validate\` for all._`, '');
+  for (const i of issues.slice(0, MAX_ISSUE_LINES)) {
     const file = prefix === '' ? i.file : `${prefix}/${i.file}`;
     lines.push(`- ${code(`${file}:${i.line}:${i.column}`)} **${i.severity}** ${code(i.code)} ${i.message.replace(/</g, '&lt;').replace(/\r?\n/g, ' ')}`);
   }
@@ -87,6 +117,7 @@ function issuesSection(issues: readonly ValidationIssue[], prefix: string): stri
 /** Renders the diff as a Markdown comment ending with a newline. */
 export function renderDiffMarkdown(diff: TopologyDiff, ctx: DiffRenderContext): string {
   const budget = ctx.maxChars ?? 60_000;
+  const groups = groupSites(diff.sites);
   const out: string[] = [`### ferry diff ${revisionText(ctx.base)} → ${revisionText(ctx.head)}`, ''];
   if (!diff.changed) {
     out.push('No site changes: every controller keeps its current plan.', '');
@@ -94,18 +125,20 @@ export function renderDiffMarkdown(diff: TopologyDiff, ctx: DiffRenderContext): 
     const changed = diff.sites.length - diff.sitesAdded.length - diff.sitesRemoved.length;
     out.push(`${diff.sites.length} site(s) change: ${diff.sitesAdded.length} added, ${diff.sitesRemoved.length} removed, ${changed} changed.`, '');
     out.push('| site | status | feeds | replications | incoming | settings |', '|---|---|---|---|---|---|');
-    for (const s of diff.sites) {
-      out.push(`| ${code(s.site)} | ${s.status} | ${counts(s.feeds)} | ${counts(s.replications)} | ${counts(s.incoming)} | ${s.settings.length || '—'} |`);
+    for (const { sites: [s, ...rest] } of groups) {
+      if (s === undefined) continue;
+      out.push(`| ${siteNamesText([s, ...rest], 5)} | ${s.status} | ${counts(s.feeds)} | ${counts(s.replications)} | ${counts(s.incoming)} | ${s.settings.length || '—'} |`);
     }
     out.push('');
   }
   const issues = ctx.headIssues ?? [];
   const tail = issues.length > 0 ? issuesSection(issues, ctx.filePrefix ?? '') : '';
   let used = out.join('\n').length + tail.length;
-  for (const [i, s] of diff.sites.entries()) {
-    const section = siteSection(s);
+  for (const [i, group] of groups.entries()) {
+    const section = `#### ${siteNamesText(group.sites, 20)} (${group.sites[0]?.status ?? ''})\n\n${group.body}`;
     if (used + section.length > budget) {
-      out.push(`_${diff.sites.length - i} more site section(s) left out to fit a comment; run \`ferry diff --format json\` for all._`, '');
+      const left = groups.slice(i).reduce((n, g) => n + g.sites.length, 0);
+      out.push(`_Sections of ${left} more site(s) left out to fit a comment; run \`ferry diff --format json\` for all._`, '');
       break;
     }
     out.push(section);

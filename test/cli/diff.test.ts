@@ -37,7 +37,7 @@ describe('ferry diff (real Git repositories made with the git CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^### ferry diff `v1` \(`[0-9a-f]{12}`\) → `HEAD~1` \(`[0-9a-f]{12}`\)/);
     expect(r.stdout).toContain('| `hub` | changed | +1 | — | −1 | — |');
-    expect(r.stdout).toContain('| `store-002` | changed | — | ~1 | — | — |');
+    expect(r.stdout).toContain('| `store-001`, `store-002`, `store-003` | changed | — | ~1 | — | — |');
     expect(r.stdout).toContain('- added `rpms` (rpm)');
     expect(r.stdout).toContain('- removed `stores` (read, feeds `*`, token sha256:0413e9e5…)');
     expect(r.stdout).toContain('- changed `debs-to-stores (pull-target)`: `schedule` `*/15 * * * *` → `*/20 * * * *`');

@@ -108,7 +108,8 @@ describe('diffTopologies', () => {
     expect(md).toContain('### ferry diff `main` (`aaaaaaaaaaaa`) → `HEAD` (`bbbbbbbbbbbb`)');
     expect(md).toContain('| site | status | feeds | replications | incoming | settings |');
     expect(md).toContain('| `hub` | changed | +1 | — | — | — |');
-    expect(md).toContain('| `store-001` | changed | — | ~1 | — | — |');
+    expect(md).toContain('| `store-001`, `store-002`, `store-003` | changed | — | ~1 | — | — |');
+    expect(md).toContain('#### `store-001`, `store-002`, `store-003` (changed)');
     expect(md).toContain('#### `hub` (changed)');
     expect(md).toContain('- added `rpms` (rpm)');
     expect(md).toContain('- changed `files-to-stores (pull-target)`: `schedule` `0 * * * *` → `30 * * * *`');
@@ -116,8 +117,28 @@ describe('diffTopologies', () => {
 
   it('elides site sections to stay within the comment budget', () => {
     const head = edit(base, 'sites.yaml', 'url: https://hub.example.net', 'url: https://hub2.example.net');
-    const md = renderDiffMarkdown(diffTopologies(load(base), load(head)), { base: { revision: 'a' }, head: { revision: 'b' }, maxChars: 1200 });
-    expect(md.length).toBeLessThan(2000);
-    expect(md).toMatch(/more site section\(s\) left out/);
+    const md = renderDiffMarkdown(diffTopologies(load(base), load(head)), { base: { revision: 'a' }, head: { revision: 'b' }, maxChars: 700 });
+    expect(md.length).toBeLessThan(1000);
+    expect(md).toMatch(/Sections of \d+ more site\(s\) left out/);
+  });
+
+  it('groups sites with the same change into one row and one section', () => {
+    const stores = (n: number, schedule: string): Files => ({
+      ...base,
+      'sites.yaml': base['sites.yaml']! + Array.from({ length: n }, (_, i) => `---
+apiVersion: ferry/v1
+kind: Site
+metadata: {name: extra-${String(i).padStart(3, '0')}, labels: {role: store}}
+spec: {url: https://extra-${i}.example.net}
+`).join(''),
+      'replications.yaml': base['replications.yaml']!.replace('schedule: "0 * * * *"', `schedule: "${schedule}"`),
+    });
+    const diff = diffTopologies(load(stores(30, '0 * * * *')), load(stores(30, '5 * * * *')));
+    expect(diff.sites).toHaveLength(33);
+    const md = renderDiffMarkdown(diff, { base: { revision: 'a' }, head: { revision: 'b' } });
+    expect(md.match(/^\| /gm)).toHaveLength(2); // header row + one grouped row
+    expect(md).toContain('| `extra-000`, `extra-001`, `extra-002`, `extra-003`, `extra-004` and 28 more | changed | — | ~1 | — | — |');
+    expect(md.match(/^#### /gm)).toHaveLength(1);
+    expect(md).toContain('and 13 more (changed)');
   });
 });
