@@ -18,6 +18,8 @@ export const StoreErrorCode = {
   corrupt: 'STORE_CORRUPT',
   /** The backend cannot do this (e.g. a registry without delete enabled). */
   unsupported: 'STORE_UNSUPPORTED',
+  /** The disk is full (ENOSPC/EDQUOT): nothing was stored; retry after space is freed (GC). */
+  noSpace: 'STORE_NO_SPACE',
   /** Invalid `origin` in a write context. */
   originInvalid: 'STORE_ORIGIN_INVALID',
   nameInvalid: 'OCI_NAME_INVALID',
@@ -39,4 +41,11 @@ export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode
 /** A store error a user or client must fix (bad name, unknown feed, invalid manifest…). */
 export function storeError(code: StoreErrorCode, message: string, data: Record<string, unknown> = {}, cause?: unknown): FerryError {
   return new FerryError(code, message, { data, next: NextAction.fix, cause });
+}
+
+/** Turns a full-disk errno into STORE_NO_SPACE (retry later); returns any other error unchanged. */
+export function mapDiskFull(err: unknown, data: Record<string, unknown>): unknown {
+  const errno = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (errno !== 'ENOSPC' && errno !== 'EDQUOT' && errno !== 'SQLITE_FULL') return err;
+  return new FerryError(StoreErrorCode.noSpace, 'no space left on the store\'s disk; nothing was stored', { data, next: NextAction.retry, cause: err });
 }

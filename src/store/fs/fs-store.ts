@@ -20,7 +20,7 @@ import type { BlobStream, Descriptor, FetchedManifest, OpenBlobSource } from '..
 import { silentLogger, type Logger } from '../../log/index.js';
 import { writeBlobFile } from '../../util/blob-file.js';
 import { catalogMethods, requireManifest } from '../catalog.js';
-import { storeError, StoreErrorCode } from '../errors.js';
+import { mapDiskFull, storeError, StoreErrorCode } from '../errors.js';
 import { parseManifest } from '../manifest.js';
 import { assertDigest, assertTag, isDigest, normaliseOrigin } from '../names.js';
 import type { GcResult, Store, WriteContext } from '../store.js';
@@ -157,7 +157,7 @@ async function blobPut(db: Db, layout: Layout, args: BlobPutArgs): Promise<{ tra
     return result;
   } catch (err) {
     releaseLease(db, leaseId);
-    throw err;
+    throw mapDiskFull(err, { repository, digest });
   }
 }
 
@@ -208,6 +208,8 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
     });
     const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
     args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');
+  } catch (err) {
+    throw mapDiskFull(err, { repository, digest: parsed.digest });
   } finally {
     // recordManifest released it on success; on failure GC may reclaim the unreferenced file.
     releaseLease(db, leaseId);
