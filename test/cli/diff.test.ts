@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { register } from '../../src/cli/commands/diff.js';
@@ -117,6 +117,23 @@ describe('ferry diff (real Git repositories made with the git CLI)', () => {
       expect(notRepo.stderr).toContain('[GIT_NOT_A_REPOSITORY]');
     } finally {
       rmSync(plain, { recursive: true, force: true });
+    }
+  });
+
+  it('hands raw bytes to the loader, so a non-UTF-8 file at HEAD is reported at its path', async () => {
+    const fresh = createTopologyRepo();
+    try {
+      fresh.copyDir(path.join(examplesDir, 'disaster-recovery'), 'topo');
+      fresh.commit('one', {});
+      writeFileSync(path.join(fresh.dir, 'topo', 'latin1.yaml'), Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
+      fresh.commit('two', {});
+      const r = await runInProcess([register], ['diff', 'HEAD~1', 'HEAD', '--repo', fresh.dir, '--path', 'topo', '--format', 'json']);
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout) as { head: { valid: boolean }; headIssues: Array<{ code: string; file: string }> };
+      expect(out.head.valid).toBe(false);
+      expect(out.headIssues).toContainEqual(expect.objectContaining({ code: 'FILE_NOT_UTF8', file: 'latin1.yaml' }));
+    } finally {
+      fresh.cleanup();
     }
   });
 });
