@@ -7,7 +7,8 @@
  * Fails loudly (never skips) when git is missing: scripts/install-test-deps.sh installs it.
  */
 import { spawn, execFile } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, mkdir, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -35,12 +36,14 @@ export interface RunningGitServer {
 export interface StartGitServerOptions {
   /** Require HTTP Basic auth with exactly these credentials (401 otherwise). */
   auth?: { username: string; password: string };
+  /** Serve https with this key and certificate (PEM); the URL then starts with `https://`. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 export async function startGitServer(options: StartGitServerOptions = {}): Promise<RunningGitServer> {
   const root = await mkdtemp(join(tmpdir(), 'ferry-git-server-'));
   const requests: GitServerRequest[] = [];
-  const server = createServer((req, res) => {
+  const handler: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const record = (status: number): void => void requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
     const user = checkAuth(req, options.auth);
@@ -50,11 +53,12 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
       return;
     }
     runBackend(root, req, res, url, user, record);
-  });
+  };
+  const server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     root,
     requests,
     async stop() {
