@@ -31,7 +31,7 @@ import type { SiteConfig } from '../topology/index.js';
 import { createControllerApiRouter } from './api-router.js';
 import { createControllerMetrics } from './metrics.js';
 import { createTopologySource, type TopologySource } from './topology-source.js';
-import { createWebhookRouter } from './webhook-router.js';
+import { createGitPoller, createGitWebhookRouter } from '../git/index.js';
 
 export interface ControllerOptions {
   config: SiteConfig;
@@ -108,19 +108,21 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const lastGood = state.getMeta('applied_commit');
   const source: TopologySource = await createTopologySource({ config, env, log, ...(lastGood ? { knownCommit: lastGood } : {}) });
 
-  let syncing: Promise<void> | undefined;
-  let again = false;
-  const syncOnce = async (): Promise<void> => {
-    let commit: string;
-    try {
-      ({ commit } = await source.sync());
-      reconciler.recordFetchSuccess();
-    } catch (err) {
-      reconciler.recordFetchFailure(errorMessage(err));
-      log.warn({ err: errorMessage(err) }, 'topology fetch failed; keeping the last applied commit');
-      return;
-    }
-    if (commit === reconciler.commit || commit === state.getMeta('rejected_commit')) return;
+  // FetchFailed is set and cleared around every fetch; the poller owns timing and coalescing.
+  const observedSource = {
+    sync: async () => {
+      try {
+        const result = await source.sync();
+        reconciler.recordFetchSuccess();
+        return result;
+      } catch (err) {
+        reconciler.recordFetchFailure(errorMessage(err));
+        throw err;
+      }
+    },
+  };
+  const applyCommit = async (commit: string): Promise<void> => {
+    if (commit === reconciler.commit) return;
     const result = await reconciler.apply(commit, await source.readFiles(commit));
     if (result.applied && result.plan?.bandwidth !== bandwidth) {
       bandwidth = result.plan?.bandwidth;
@@ -129,28 +131,20 @@ export async function startController(options: ControllerOptions): Promise<Runni
     }
     metrics.setTopology(reconciler.commit, !result.applied);
   };
-  /** Never two syncs at once; a trigger during a sync coalesces into one more. */
-  const reconcileNow = async (): Promise<void> => {
-    if (syncing) {
-      again = true;
-      return syncing;
-    }
-    syncing = (async () => {
-      do {
-        again = false;
-        await syncOnce();
-      } while (again);
-    })().finally(() => {
-      syncing = undefined;
-    });
-    return syncing;
-  };
+  const poller = createGitPoller({
+    source: observedSource,
+    intervalMs: parseDuration(config.topology.pollInterval ?? '60s') ?? 60_000,
+    onChange: ({ commit }) => applyCommit(commit),
+    onError: (err) => log.warn({ code: (err as { code?: unknown }).code, err: errorMessage(err) }, 'topology fetch failed; keeping the last applied commit'),
+    log,
+  });
+  const reconcileNow = (): Promise<void> => poller.trigger();
 
   const app = createServer({
     store, auth: auth.get, dataDir: config.dataDir, log, feedViews,
     extraRouters: [
       { path: '/', router: createControllerApiRouter({ site: config.site, state, store, scheduler, auth, metrics, ready: () => reconciler.commit !== undefined, reconcileNow: () => void reconcileNow() }) },
-      ...(config.webhook ? [{ path: '/hooks', router: createWebhookRouter({ secret: resolveSecret(config.webhook.secretRef, env), trigger: () => void reconcileNow(), log }) }] : []),
+      ...(config.webhook ? [{ path: '/', router: createGitWebhookRouter({ secret: resolveSecret(config.webhook.secretRef, env), ref: config.topology.ref ?? 'main', trigger: () => void reconcileNow(), log }) }] : []),
     ],
   });
   const server: Server = config.tls
@@ -174,10 +168,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
       log.warn({ commit: lastGood, err: errorMessage(err) }, 'cannot re-apply the last applied commit from the local cache');
     }
   }
-  await reconcileNow();
-  const pollMs = parseDuration(config.topology.pollInterval ?? '60s') ?? 60_000;
-  const poller = setInterval(() => void reconcileNow(), pollMs);
-  poller.unref();
+  await poller.start();
 
   let stopped = false;
   return {
@@ -185,8 +176,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(poller);
-      await syncing?.catch(() => undefined);
+      await poller.stop();
       await scheduler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
