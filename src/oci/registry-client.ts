@@ -172,14 +172,23 @@ export function createRegistryClient({
   const manifestPut = async (repository: string, reference: string, mediaType: string, body: Buffer): Promise<Descriptor> => {
     const digest = sha256Digest(body);
     const parsed = parseManifest(body, mediaType, { repository, reference });
-    const res = await call(ctx, {
-      method: 'PUT',
-      path: `/v2/${repository}/manifests/${reference}`,
-      headers: { 'content-type': mediaType },
-      body,
-      scopes: [pushScope(repository)],
-      expect: [201],
-      subject: { repository, reference },
+    const put = () =>
+      call(ctx, {
+        method: 'PUT',
+        path: `/v2/${repository}/manifests/${reference}`,
+        headers: { 'content-type': mediaType },
+        body,
+        scopes: [pushScope(repository)],
+        expect: [201],
+        subject: { repository, reference },
+      });
+    const res = await put().catch(async (err: unknown) => {
+      // distribution 2.8 may refuse a manifest while another client is still committing one of
+      // its blobs (concurrent copies sharing a layer): DIGEST_INVALID / MANIFEST_BLOB_UNKNOWN.
+      const racy = err instanceof FerryError && (err.data.registryCode === 'DIGEST_INVALID' || err.data.registryCode === 'MANIFEST_BLOB_UNKNOWN');
+      if (!racy) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+      return put();
     });
     await drain(res.body);
     const descriptor: Descriptor = { mediaType, digest, size: body.length };

@@ -10,7 +10,7 @@
  *   that ignores the offset and answers from byte 0 still works: the prefix is skipped.
  * - Verification failure (digest or size) deletes the partial and throws a FerryError
  *   `OCI_BLOB_DIGEST_MISMATCH` / `OCI_BLOB_SIZE_MISMATCH` with data `{digest, expected, actual}`.
- * - Memory: streamed; at most one write batch (~1 MiB) is held, never the blob.
+ * - Memory: streamed; at most two write batches (2 × 2 MiB) are held, never the blob.
  * - Concurrency: writers of the same `partialPath` are serialised by an exclusive lock file
  *   `<partialPath>.lock` (created with O_EXCL, holding the writer's pid). A second writer waits
  *   until the lock is gone, then finds `finalPath` present and returns `{transferred: 0}`. A lock
@@ -45,7 +45,7 @@ export interface BlobFileOptions {
   maxAttempts?: number;
 }
 
-const WRITE_BATCH = 1024 * 1024;
+const WRITE_BATCH = 2 * 1024 * 1024;
 const LOCK_POLL_MS = 50;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
@@ -169,12 +169,22 @@ async function pump(
   let position = source.offset;
   let batch: Buffer[] = [];
   let batchBytes = 0;
+  // Double buffering: one batch is written while the next fills, so disk and network overlap.
+  let writing: Promise<void> | undefined;
   const flush = async (): Promise<void> => {
+    if (writing) await writing;
+    writing = undefined;
     if (batchBytes === 0) return;
-    await handle.writev(batch);
+    const buffers = batch;
+    const upTo = held;
     batch = [];
     batchBytes = 0;
-    options.onProgress?.(held);
+    writing = handle.writev(buffers).then(() => options.onProgress?.(upTo));
+  };
+  const settle = async (): Promise<void> => {
+    await flush();
+    await writing;
+    writing = undefined;
   };
   const onAbort = (): void => {
     source.stream.destroy(abortError(digest));
@@ -192,7 +202,7 @@ async function pump(
       }
       if (held + chunk.length > size) {
         source.stream.destroy();
-        await flush();
+        await settle();
         await rm(options.partialPath, { force: true });
         throw sizeMismatch(digest, size, held + chunk.length);
       }
@@ -203,10 +213,10 @@ async function pump(
       position += chunk.length;
       if (batchBytes >= WRITE_BATCH) await flush();
     }
-    await flush();
+    await settle();
   } catch (err) {
     // Keep what arrived intact before the error: it is a valid prefix for the next attempt.
-    await flush().catch(() => undefined);
+    await settle().catch(() => undefined);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
