@@ -37,6 +37,8 @@ export interface UploadSessionsOptions {
 }
 
 export interface UploadSessions {
+  /** The size cap of one blob. */
+  readonly maxBytes: number;
   create(repository: string): Promise<UploadSession>;
   /** Throws BLOB_UPLOAD_UNKNOWN for unknown, expired or other-repository sessions. */
   get(id: string, repository: string): Promise<UploadSession>;
@@ -108,6 +110,7 @@ export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 *
   };
 
   return {
+    maxBytes,
     async create(repository) {
       await mkdir(dir, { recursive: true });
       if (Date.now() - lastSweep > SWEEP_EVERY_MS) void sweep().catch(() => undefined);

@@ -11,7 +11,8 @@
 import type { Request, Response } from 'express';
 import { isFerryError } from '../../errors/index.js';
 import { serverError, ServerErrorCode } from '../errors.js';
-import { stringParam } from '../http-util.js';
+import { pipeline } from 'node:stream/promises';
+import { sliceStream, stringParam } from '../http-util.js';
 import { openRepository, type V2Context } from './context.js';
 import { checkDigest, parseRepositoryName } from './names.js';
 import type { UploadSession } from './upload-sessions.js';
@@ -52,6 +53,12 @@ export async function uploadStart(ctx: V2Context, req: Request, res: Response, n
   }
   const digestParam = stringParam(req.query.digest);
   const digest = digestParam === undefined ? undefined : checkDigest(digestParam);
+  const length = declaredLength(req);
+  if (digest !== undefined && length !== undefined) {
+    await monolithic(ctx, req, repo.name, digest, length);
+    created(res, repo.name, digest);
+    return;
+  }
   const session = await ctx.uploads.create(repo.name);
   if (digest === undefined) {
     sessionHeaders(res, repo.name, session);
@@ -65,6 +72,33 @@ export async function uploadStart(ctx: V2Context, req: Request, res: Response, n
     await ctx.uploads.remove(session.id);
   }
   created(res, repo.name, digest);
+}
+
+/** Content-Length of a plain (not chunked) body, or undefined. */
+function declaredLength(req: Request): number | undefined {
+  if (req.headers['transfer-encoding'] !== undefined) return undefined;
+  const length = Number(req.headers['content-length'] ?? NaN);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+/**
+ * Monolithic upload with a known size: the body streams straight into the store (one write, no
+ * session file); the store verifies size and digest before the blob becomes visible. The body
+ * can be read once, so a second attempt by the store fails the upload (the client retries).
+ */
+async function monolithic(ctx: V2Context, req: Request, repository: string, digest: string, size: number): Promise<void> {
+  if (size > ctx.uploads.maxBytes) {
+    throw serverError(ServerErrorCode.tooLarge, `blob larger than ${ctx.uploads.maxBytes} bytes`, { limit: ctx.uploads.maxBytes });
+  }
+  let opened = false;
+  await ctx.store.blobPut(repository, { mediaType: 'application/octet-stream', digest, size }, async (offset) => {
+    if (opened) throw serverError(ServerErrorCode.uploadInvalid, 'upload interrupted', { digest });
+    opened = true;
+    if (offset === 0) return { stream: req, size, offset: 0 };
+    const rest = sliceStream(offset, size - offset);
+    pipeline(req, rest).catch(() => undefined); // an abort reaches the store as an error of `rest`
+    return { stream: rest, size, offset };
+  });
 }
 
 /** A mount that cannot happen (unknown source feed or blob) falls back to an upload, per the spec. */
