@@ -122,8 +122,9 @@ export function createGitSource(options: GitSourceOptions): GitSource {
     }
     if (options.verifier) await options.verifier.verify(await backend.gitdir(), commit);
     const changed = commit !== last;
+    if (changed) log.info({ url: displayUrl, ref, commit, previous: last ?? null }, 'topology repository has a new commit');
+    else log.debug({ url: displayUrl, ref, commit }, 'topology repository unchanged');
     last = commit;
-    log.debug({ url: displayUrl, ref, commit, changed }, 'topology repository synced');
     return { commit, changed };
   }
 
@@ -206,18 +207,23 @@ function remoteBackend(options: GitSourceOptions, ref: string): Backend {
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
   const headers = basicAuth(options.credentials);
-  let initialised = false;
+  let initialised: Promise<void> | undefined;
 
-  async function ensureRepo(): Promise<void> {
-    if (initialised) return;
+  async function initRepo(): Promise<void> {
     await mkdir(options.dir, { recursive: true });
-    if (!fs.existsSync(join(gitdir, 'HEAD'))) {
-      await git.init({ fs, gitdir, bare: true, defaultBranch: 'ferry' });
-      // fetch() needs a remote with a refspec; the URL is passed on every fetch, never read back.
-      await git.setConfig({ fs, gitdir, path: 'remote.origin.url', value: sanitizeUrl(options.url) });
-      await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
-    }
-    initialised = true;
+    if (fs.existsSync(join(gitdir, 'config'))) return;
+    await git.init({ fs, gitdir, bare: true, defaultBranch: 'ferry' });
+    // fetch() needs a remote with a refspec; the URL is passed on every fetch, never read back.
+    await git.setConfig({ fs, gitdir, path: 'remote.origin.url', value: sanitizeUrl(options.url) });
+    await git.setConfig({ fs, gitdir, path: 'remote.origin.fetch', value: '+refs/heads/*:refs/remotes/origin/*' });
+  }
+
+  function ensureRepo(): Promise<void> {
+    initialised ??= initRepo().catch((err: unknown) => {
+      initialised = undefined;
+      throw err;
+    });
+    return initialised;
   }
 
   async function fetchRef(): Promise<string> {
