@@ -25,8 +25,10 @@ import { debFileName } from './stanza.js';
 export interface DebianViewOptions {
   /** Largest accepted .deb (default 2 GiB). */
   maxUploadBytes?: number;
-  /** Armored private signing key file (resolved from the site's secretRef); else generated. */
+  /** Armored private signing key file (the site's `secretRef: {file}`); else generated. */
   signingKeyFile?: string;
+  /** The armored private signing key itself (a resolved `secretRef`); wins over the file. */
+  signingKeyArmored?: string;
   signingKeyPassphrase?: string;
 }
 
@@ -134,7 +136,7 @@ export function createDebianRouter(deps: FeedViewDeps, options: DebianViewOption
     ...deps,
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
     states: new IndexCache<DebianMetadata, DebianFeedState>(deps.store, DebianMediaType.artifact, (index: PackageIndex<DebianMetadata>) => new DebianFeedState(index), deps.log),
-    key: () => loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }),
+    key: () => loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, armoredKey: options.signingKeyArmored, passphrase: options.signingKeyPassphrase }),
   };
   const router = Router({ mergeParams: true });
   router.put('/upload', (req, res) => upload(ctx, req, res));

@@ -2,12 +2,13 @@
  * The site's OpenPGP repository-signing key, shared by the package views that sign indexes
  * (Debian `InRelease`/`Release.gpg`, RPM `repomd.xml.asc`).
  *
- * Key source, in order: an armored private key file given by the site configuration (resolved
- * from a `secretRef` by the caller; optionally passphrase-protected), else a key generated on
+ * Key source, in order: an armored private key given by the site configuration (the resolved
+ * value of a `secretRef`, or a key file path; optionally passphrase-protected), else a key generated on
  * first use into `<dataDir>/keys/repo-signing.asc` (mode 0600; Ed25519, OpenPGP v4, which
  * gpg/gpgv 2.2 and rpm verify) and reused afterwards. The private key never leaves this module:
  * callers get signatures and the armored public key.
  */
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as openpgp from 'openpgp';
@@ -20,8 +21,10 @@ export const SigningErrorCode = {
 export interface SigningKeyOptions {
   /** Directory for the generated key (the feed views' dataDir). */
   dataDir: string;
-  /** An armored private key file (e.g. from a secretRef); takes precedence over generation. */
+  /** An armored private key file (a `secretRef: {file}`); takes precedence over generation. */
   keyFile?: string;
+  /** The armored private key itself (a resolved `secretRef`, e.g. from `resolveSecret`); first choice. */
+  armoredKey?: string;
   passphrase?: string;
   /** User ID of a generated key. */
   userId?: { name: string; email: string };
@@ -91,10 +94,13 @@ const cache = new Map<string, Promise<SigningKey>>();
  * concurrent first requests generate one key, not several.
  */
 export function loadSigningKey(options: SigningKeyOptions): Promise<SigningKey> {
-  const id = options.keyFile ? `file:${options.keyFile}` : `dir:${options.dataDir}`;
+  const id = options.armoredKey
+    ? `key:${createHash('sha256').update(options.armoredKey).digest('hex')}`
+    : options.keyFile ? `file:${options.keyFile}` : `dir:${options.dataDir}`;
   let pending = cache.get(id);
   if (!pending) {
     pending = (async () => {
+      if (options.armoredKey) return wrap(await readKey(options.armoredKey, options.passphrase, 'secret'));
       if (options.keyFile) return wrap(await readKey(await readFile(options.keyFile, 'utf8'), options.passphrase, options.keyFile));
       return wrap(await generated(options));
     })();
