@@ -7,11 +7,11 @@
  * replication without `feedType`, never an exception. Only an unknown site name throws.
  */
 import { FerryError } from '../errors/index.js';
-import type { Feed, Replication, Site, Topology, Upstream } from '../topology/model.js';
+import type { Feed, Replication, Site, Topology } from '../topology/model.js';
 import { compareStrings, deepFreeze, plainCopy, sortedKeys } from './data.js';
 import { PlanErrorCode } from './errors.js';
 import { suggestName } from './suggest.js';
-import { hostsOfFeed, targetsOfReplication } from './topology-adapter.js';
+import { planIndex, type PlanIndex } from './topology-index.js';
 import {
   DEFAULT_SCHEDULE,
   ReplicationRole,
@@ -22,24 +22,7 @@ import {
   type SitePlan,
 } from './types.js';
 
-interface Index {
-  topology: Topology;
-  sites: Map<string, Site>;
-  feeds: Map<string, Feed>;
-  upstreams: Map<string, Upstream>;
-}
-
-function indexTopology(topology: Topology): Index {
-  // First definition wins for duplicates (the validator reports them).
-  const byName = <T extends { metadata: { name: string } }>(items: T[]): Map<string, T> => {
-    const map = new Map<string, T>();
-    for (const item of items) if (!map.has(item.metadata.name)) map.set(item.metadata.name, item);
-    return map;
-  };
-  return { topology, sites: byName(topology.sites), feeds: byName(topology.feeds), upstreams: byName(topology.upstreams) };
-}
-
-function peer(index: Index, name: string): PlannedPeer {
+function peer(index: PlanIndex, name: string): PlannedPeer {
   const url = index.sites.get(name)?.spec.url;
   return url === undefined ? { site: name } : { site: name, url };
 }
@@ -54,26 +37,12 @@ function plannedIncoming(rule: NonNullable<Site['spec']['incoming']>[number]): P
   return { name: rule.name, access: rule.access, feeds: [...rule.feeds], tokenSha256Prefix: String(rule.tokenSha256).slice(0, 8) };
 }
 
-/** The roles `siteName` plays in `replication` (usually none or one; a mirror may give two). */
-function rolesOf(replication: Replication, siteName: string, targets: string[]): ReplicationRole[] {
-  const { mode, source } = replication.spec;
-  const isTarget = targets.includes(siteName);
-  if (source.upstream !== undefined) return isTarget ? [ReplicationRole.upstreamTarget] : [];
-  const isSource = source.site === siteName;
-  const roles: ReplicationRole[] = [];
-  if (mode === 'pull' && isTarget) roles.push(ReplicationRole.pullTarget);
-  if (mode === 'push' && isSource) roles.push(ReplicationRole.pushSource);
-  if (mode === 'mirror' && isSource) roles.push(ReplicationRole.mirrorSource);
-  if (mode === 'mirror' && isTarget) roles.push(ReplicationRole.mirrorTarget);
-  return roles;
-}
-
 /** Connecting sides: they need the token, start transfers, and are bound by their windows and bandwidth. */
 function connects(role: ReplicationRole): boolean {
   return role !== ReplicationRole.mirrorSource;
 }
 
-function upstreamOf(index: Index, replication: Replication): PlannedReplication['upstream'] {
+function upstreamOf(index: PlanIndex, replication: Replication): PlannedReplication['upstream'] {
   const name = replication.spec.source.upstream;
   if (name === undefined) return undefined;
   const upstream = index.upstreams.get(name);
@@ -87,7 +56,7 @@ function upstreamOf(index: Index, replication: Replication): PlannedReplication[
   return out;
 }
 
-function plannedReplication(index: Index, site: Site, replication: Replication, role: ReplicationRole, targets: string[]): PlannedReplication {
+function plannedReplication(index: PlanIndex, site: Site, replication: Replication, role: ReplicationRole, targets: string[]): PlannedReplication {
   const { spec } = replication;
   const sourceFeed = spec.source.feed;
   const targetFeed = spec.target.feed ?? sourceFeed;
@@ -137,19 +106,13 @@ function siteNotFound(topology: Topology, siteName: string): FerryError {
  * `data.suggestion` when a defined site name is close) if the topology defines no such site.
  */
 export function planForSite(topology: Topology, siteName: string): SitePlan {
-  const index = indexTopology(topology);
+  const index = planIndex(topology);
   const site = index.sites.get(siteName);
   if (site === undefined) throw siteNotFound(topology, siteName);
 
-  const feeds = topology.feeds
-    .filter((feed) => index.feeds.get(feed.metadata.name) === feed && hostsOfFeed(topology, feed).includes(siteName))
-    .map(plannedFeed)
-    .sort((a, b) => compareStrings(a.name, b.name));
-  const replications = topology.replications
-    .flatMap((r) => {
-      const targets = targetsOfReplication(topology, r);
-      return rolesOf(r, siteName, targets).map((role) => plannedReplication(index, site, r, role, targets));
-    })
+  const feeds = (index.feedsBySite.get(siteName) ?? []).map(plannedFeed).sort((a, b) => compareStrings(a.name, b.name));
+  const replications = (index.entriesBySite.get(siteName) ?? [])
+    .map((e) => plannedReplication(index, site, e.replication, e.role, e.targets))
     .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.role, b.role));
 
   const plan: SitePlan = {
