@@ -10,7 +10,7 @@
  *   that ignores the offset and answers from byte 0 still works: the prefix is skipped.
  * - Verification failure (digest or size) deletes the partial and throws a FerryError
  *   `OCI_BLOB_DIGEST_MISMATCH` / `OCI_BLOB_SIZE_MISMATCH` with data `{digest, expected, actual}`.
- * - Memory: streamed; at most two write batches (2 × 2 MiB) are held, never the blob.
+ * - Memory: streamed; at most two write batches (2 × 1 MiB) are held, never the blob.
  * - Concurrency: writers of the same `partialPath` are serialised by an exclusive lock file
  *   `<partialPath>.lock` (created with O_EXCL, holding the writer's pid). A second writer waits
  *   until the lock is gone, then finds `finalPath` present and returns `{transferred: 0}`. A lock
@@ -45,7 +45,7 @@ export interface BlobFileOptions {
   maxAttempts?: number;
 }
 
-const WRITE_BATCH = 2 * 1024 * 1024;
+const WRITE_BATCH = 1024 * 1024;
 const LOCK_POLL_MS = 50;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
