@@ -10,7 +10,7 @@ import type { Topology, ValidationIssue, Site, Feed, Upstream, Replication } fro
 import { IssueCode } from './codes.js';
 import { makeIssue, sortIssues } from './issues.js';
 import { resolveLoadOptions, type LoadOptions, type ResolvedLoadOptions } from './options.js';
-import { decodeText, parseYamlFile } from './yaml-source.js';
+import { decodeText, lazyLocator, parseYamlFile, type ReparseCache } from './yaml-source.js';
 import { emptyKnownNames, readResource, type Entry } from './resources.js';
 import { semanticIssues } from './checks/index.js';
 
@@ -92,6 +92,7 @@ function tooLarge(file: string, size: number, opts: ResolvedLoadOptions): Valida
 function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: ResolvedLoadOptions): LoadResult {
   const known = emptyKnownNames();
   const entries: Entry[] = [];
+  const reparsed: ReparseCache = new Map();
   for (const f of files) {
     const { text, issue } = decodeText(f.path, f.content);
     if (issue || text === undefined) {
@@ -102,7 +103,8 @@ function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: R
     issues.push(...parsed.issues);
     for (const doc of parsed.documents) {
       const entry = readResource(doc, f.path, known, issues);
-      if (entry) entries.push(entry);
+      // Drop the AST: semantic issues (rare) re-parse the file to find their position.
+      if (entry) entries.push({ ...entry, locate: lazyLocator(f.path, text, doc.index, reparsed) });
     }
   }
   const topology: Topology = {

@@ -15,6 +15,8 @@ import { makeIssue } from './issues.js';
 export type Locator = (segments: ReadonlyArray<string | number>, options?: { key?: boolean }) => SourcePosition;
 
 export interface ParsedDocument {
+  /** Index of the document in its file (counting empty and broken ones). */
+  index: number;
   /** Plain JS value of the document (aliases expanded, bounded). */
   value: unknown;
   /** Position of the document's first node. */
@@ -72,7 +74,7 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
     return { documents, issues };
   }
   if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed];
-  for (const doc of docs) {
+  for (const [index, doc] of docs.entries()) {
     if (issues.length >= options.maxIssuesPerFile) break;
     const ok = collectYamlProblems(doc, pos, issues);
     if (!ok || doc.contents === null) continue; // broken or empty document
@@ -96,9 +98,35 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
       );
       continue;
     }
-    documents.push({ value, start: pos(doc.contents.range?.[0] ?? 0), locate: makeLocator(doc, pos) });
+    documents.push({ index, value, start: pos(doc.contents.range?.[0] ?? 0), locate: makeLocator(doc, pos) });
   }
   return { documents, issues: issues.slice(0, options.maxIssuesPerFile) };
+}
+
+/**
+ * A locator that re-parses the file on first use. The loader keeps these instead of the ASTs
+ * (which cost several times the text in memory and GC time); a valid topology never re-parses.
+ */
+export type ReparseCache = Map<string, Document.Parsed[] | LineCounter>;
+
+export function lazyLocator(file: string, text: string, index: number, cache: ReparseCache): Locator {
+  return (segments, options) => {
+    let docs = cache.get(file) as Document.Parsed[] | undefined;
+    let lineCounter = cache.get(`${file}\u0000lc`) as LineCounter | undefined;
+    if (!docs || !lineCounter) {
+      lineCounter = new LineCounter();
+      docs = parseAllDocuments(text, { lineCounter, version: '1.2', schema: 'core', uniqueKeys: true }) as Document.Parsed[];
+      cache.set(file, docs);
+      cache.set(`${file}\u0000lc`, lineCounter);
+    }
+    const lc = lineCounter;
+    const doc = docs[index];
+    if (!doc) return { file, line: 1, column: 1 };
+    return makeLocator(doc, (offset) => {
+      const p = lc.linePos(offset);
+      return { file, line: p.line, column: p.col };
+    })(segments, options);
+  };
 }
 
 /** Adds the document's errors and warnings as issues; false when the document is unusable. */
