@@ -29,6 +29,8 @@ command -v curl >/dev/null || need+=(curl)
 command -v gpg-agent >/dev/null || need+=(gpg-agent)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v zstd >/dev/null || need+=(zstd)
+# deploy/systemd unit is checked with systemd-analyze verify (test/deploy).
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
