@@ -102,10 +102,35 @@ export interface GitHttpClient extends HttpClient {
   takeFailure(): FerryError | undefined;
 }
 
+const INFO_REFS = /\/info\/refs(\?.*)?$/;
+
+/**
+ * Like git itself, a redirect of `<base>/info/refs` moves the repository: later requests for
+ * `<base>/…` (the upload-pack POST) go to the new base. isomorphic-git does not do this itself.
+ */
+interface Rebase {
+  from: string;
+  to: string;
+  crossOrigin: boolean;
+}
+
+function applyRebase(url: string, rebase: Rebase | undefined): { url: string; crossOrigin: boolean } {
+  if (!rebase || !url.startsWith(rebase.from)) return { url, crossOrigin: false };
+  return { url: rebase.to + url.slice(rebase.from.length), crossOrigin: rebase.crossOrigin };
+}
+
+function learnRebase(original: string, final: string): Rebase | undefined {
+  const a = INFO_REFS.exec(original);
+  const b = INFO_REFS.exec(final);
+  if (!a || !b || original === final) return undefined;
+  return { from: original.slice(0, a.index), to: final.slice(0, b.index), crossOrigin: new URL(original).origin !== new URL(final).origin };
+}
+
 /** An isomorphic-git `HttpClient` with the guarantees listed at the top of this file. */
 export function createGitHttpClient(options: GitHttpClientOptions = {}): GitHttpClient {
   const maxBytes = options.maxResponseBytes ?? 256 * 1024 * 1024;
   let failure: FerryError | undefined;
+  let rebase: Rebase | undefined;
   const fail = (err: FerryError): FerryError => (failure = err);
   return {
     takeFailure() {
@@ -116,18 +141,22 @@ export function createGitHttpClient(options: GitHttpClientOptions = {}): GitHttp
     async request(req: GitHttpRequest): Promise<GitHttpResponse> {
       const method = req.method ?? 'GET';
       const body = await collect(req.body);
-      let url = req.url;
-      let headers = req.headers ?? {};
+      const start = applyRebase(req.url, rebase);
+      let url = start.url;
+      let headers = start.crossOrigin ? withoutAuth(req.headers ?? {}) : req.headers ?? {};
       for (let hop = 0; ; hop++) {
         options.onRequest?.(method, sanitizeUrl(url));
         const res = await send(url, method, headers, body, options);
         const location = res.headers.location;
-        const redirect = res.statusCode !== undefined && [301, 302, 303, 307, 308].includes(res.statusCode) && location;
-        if (!redirect || method !== 'GET' || hop >= MAX_REDIRECTS) {
+        const status = res.statusCode ?? 0;
+        // GET follows any redirect; other methods only 307/308, which keep method and body.
+        const follow = location !== undefined && hop < MAX_REDIRECTS && (method === 'GET' ? [301, 302, 303, 307, 308] : [307, 308]).includes(status);
+        if (!follow) {
+          if (method === 'GET' && status === 200) rebase = learnRebase(req.url, url) ?? rebase;
           return {
             url,
             method,
-            statusCode: res.statusCode ?? 0,
+            statusCode: status,
             statusMessage: res.statusMessage ?? '',
             headers: Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v ?? '')])),
             body: capped(res, maxBytes, url, fail),

@@ -38,6 +38,8 @@ export interface StartGitServerOptions {
   auth?: { username: string; password: string };
   /** Serve https with this key and certificate (PEM); the URL then starts with `https://`. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Answer requests under `/<movedPrefix>/…` with a 301 to `/…` (a moved repository). */
+  movedPrefix?: string;
 }
 
 export async function startGitServer(options: StartGitServerOptions = {}): Promise<RunningGitServer> {
@@ -46,6 +48,12 @@ export async function startGitServer(options: StartGitServerOptions = {}): Promi
   const handler: RequestListener = (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const record = (status: number): void => void requests.push({ method: req.method ?? 'GET', path: url.pathname, status });
+    const moved = options.movedPrefix ? `/${options.movedPrefix}/` : undefined;
+    if (moved && url.pathname.startsWith(moved)) {
+      record(301);
+      res.writeHead(301, { location: url.pathname.slice(moved.length - 1) + url.search }).end();
+      return;
+    }
     const user = checkAuth(req, options.auth);
     if (user === false) {
       record(401);
