@@ -6,6 +6,7 @@
  * Not supported (rejected with GIT_INVALID_REVISION): ranges, `@{…}`, `:path`, `^{…}`.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import git from 'isomorphic-git';
 import { FerryError } from '../errors/index.js';
 import { GitErrorCode } from './errors.js';
@@ -50,9 +51,12 @@ function isNotFound(err: unknown): boolean {
   return code === 'NotFoundError' || code === 'AmbiguousError' || code === 'ObjectTypeError' || code === 'InvalidOidError';
 }
 
-function notFound(revision: string, detail: string, cause?: unknown): FerryError {
-  return new FerryError(GitErrorCode.revisionNotFound, `revision ${JSON.stringify(revision)} not found: ${detail}`, {
-    data: { revision },
+function notFound(gitdir: string, revision: string, detail: string, cause?: unknown): FerryError {
+  // CI checkouts are often shallow: the commit exists upstream but not in this clone.
+  const shallow = fs.existsSync(path.join(gitdir, 'shallow'));
+  const hint = shallow ? ' (this clone is shallow: fetch more history, e.g. `git fetch --unshallow` or fetch-depth: 0)' : '';
+  return new FerryError(GitErrorCode.revisionNotFound, `revision ${JSON.stringify(revision)} not found: ${detail}${hint}`, {
+    data: { revision, shallow },
     cause,
   });
 }
@@ -79,14 +83,21 @@ export async function resolveRevision(gitdir: string, revision: string, cache: o
     // readCommit peels annotated tags and checks that the object is a commit.
     oid = (await git.readCommit({ fs, gitdir, oid: await resolveBase(gitdir, base, cache), cache })).oid;
   } catch (err) {
-    if (isNotFound(err)) throw notFound(revision, `no ref or commit named ${JSON.stringify(base)}`, err);
+    if (isNotFound(err)) throw notFound(gitdir, revision, `no ref or commit named ${JSON.stringify(base)}`, err);
     throw err;
   }
   for (const [i, parentIndex] of steps.entries()) {
     if (parentIndex === 0) continue; // `^0` is the commit itself
     const { commit } = await git.readCommit({ fs, gitdir, oid, cache });
     const parent = commit.parent[parentIndex - 1];
-    if (parent === undefined) throw notFound(revision, `commit ${oid.slice(0, 12)} has no parent #${parentIndex} (step ${i + 1})`);
+    if (parent === undefined) throw notFound(gitdir, revision, `commit ${oid.slice(0, 12)} has no parent #${parentIndex} (step ${i + 1})`);
+    // The parent id comes from the child; its object may be missing (a shallow clone's boundary).
+    try {
+      await git.readCommit({ fs, gitdir, oid: parent, cache });
+    } catch (err) {
+      if (isNotFound(err)) throw notFound(gitdir, revision, `commit ${parent.slice(0, 12)} is not in this repository`, err);
+      throw err;
+    }
     oid = parent;
   }
   return oid;

@@ -134,4 +134,22 @@ describe('readTopologyAtRevision (real repositories made with git)', () => {
     expect(parseRevision('main~3^2')).toEqual({ base: 'main', steps: [1, 1, 1, 2] });
     expect(parseRevision('v1.0')).toEqual({ base: 'v1.0', steps: [] });
   });
+
+  it('refuses a parent that a shallow clone does not have, and says the clone is shallow', async () => {
+    const shallow = mkdtempSync(path.join(os.tmpdir(), 'ferry-shallow-'));
+    try {
+      execFileSync('git', ['clone', '-q', '--depth', '1', `file://${repo.dir}`, shallow]);
+      expect((await readTopologyAtRevision({ repo: shallow, revision: 'HEAD', path: 'topology' })).commit).toBe(commits[2]);
+      let caught: unknown;
+      try {
+        await readTopologyAtRevision({ repo: shallow, revision: 'HEAD~1', path: 'topology' });
+      } catch (err) {
+        caught = err;
+      }
+      expect(isFerryError(caught, GitErrorCode.revisionNotFound)).toBe(true);
+      expect((caught as { data: { shallow: boolean } }).data.shallow).toBe(true);
+    } finally {
+      rmSync(shallow, { recursive: true, force: true });
+    }
+  });
 });
