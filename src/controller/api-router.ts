@@ -13,6 +13,7 @@ import type { StateDb } from '../state/state-db.js';
 import type { Store } from '../store/store.js';
 import type { ReplicationScheduler } from '../reconcile/scheduler.js';
 import type { ControllerMetrics } from './metrics.js';
+import { renderStatusPage, type StatusPageData } from './status-page.js';
 
 export interface ControllerApiDeps {
   site: string;
@@ -83,16 +84,18 @@ export function createControllerApiRouter(deps: ControllerApiDeps): Router {
     res.send(await deps.metrics.registry.metrics());
   });
 
-  router.get('/api/v1/status', canRead, async (_req, res) => {
-    const feeds = await deps.store.feedList();
-    res.json({
-      site: deps.site,
-      appliedCommit: deps.state.getMeta('applied_commit') ?? null,
-      rejectedCommit: deps.state.getMeta('rejected_commit') ?? null,
-      conditions: deps.state.conditions(),
-      feeds,
-      replications: deps.scheduler.names().map((n) => replicationView(deps, n)),
-    });
+  const status = async (): Promise<StatusPageData> => ({
+    site: deps.site,
+    appliedCommit: deps.state.getMeta('applied_commit') ?? null,
+    rejectedCommit: deps.state.getMeta('rejected_commit') ?? null,
+    conditions: deps.state.conditions(),
+    feeds: await deps.store.feedList(),
+    replications: deps.scheduler.names().map((n) => replicationView(deps, n)) as unknown as StatusPageData['replications'],
+  });
+  router.get('/api/v1/status', canRead, async (_req, res) => void res.json(await status()));
+  router.get('/', canRead, async (_req, res) => {
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'");
+    res.type('html').send(renderStatusPage(await status()));
   });
   router.get('/api/v1/replications', canRead, (_req, res) => {
     res.json({ replications: deps.scheduler.names().map((n) => replicationView(deps, n)) });

@@ -80,6 +80,9 @@ describe('controller: pull replication hub → spoke', () => {
     expect((await spoke.store.feedList()).map((f) => f.name)).toEqual(['store-containers']);
     expect(spoke.scheduler.names()).toEqual(['containers-to-stores']);
     expect(hub.scheduler.names()).toEqual([]);
+    const page = await fetch(`${spoke.url}/`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('<b>containers-to-stores</b>');
   });
 
   it('copies an image pushed to the hub to the spoke, byte-identical', async () => {
@@ -132,5 +135,20 @@ describe('controller: pull replication hub → spoke', () => {
     } finally {
       process.env[tokenEnv] = read.token;
     }
+  });
+});
+
+describe('controller: status page', () => {
+  it('renders escaped HTML with conditions and replications', async () => {
+    const { renderStatusPage } = await import('../../src/controller/status-page.js');
+    const html = renderStatusPage({
+      site: 'spoke-a', appliedCommit: 'a'.repeat(40), rejectedCommit: null, feeds: [{ name: 'store', type: 'oci', retired: false }],
+      conditions: [{ kind: 'Site', name: 'spoke-a', type: 'Stalled', status: 'True', reason: 'InvalidTopology', message: 'x.yaml:3:1: <script>', lastTransitionTime: '' }],
+      replications: [{ name: 'r', mode: 'pull', localFeed: 'store', remoteFeed: 'hub', running: false, lastRun: null, conditions: [] }],
+    });
+    expect(html).toContain('ferry · site spoke-a');
+    expect(html).toContain('x.yaml:3:1: &lt;script&gt;');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('hub → store');
   });
 });
