@@ -84,15 +84,23 @@ export function nuspec(p: NuspecInput): string {
   );
 }
 
-/** A small valid .nupkg (nuspec + one content file + OPC content types). */
+/** A small valid .nupkg (nuspec + one content file + the OPC parts NuGet 2 needs to find the manifest). */
 export function makeNupkg(p: NuspecInput, extra: ZipInput[] = []): Buffer {
   return makeZip([
     { name: `${p.id}.nuspec`, data: Buffer.from(nuspec(p)) },
     { name: 'content/readme.txt', data: Buffer.from(`readme of ${p.id} ${p.version}\n`) },
     {
+      name: '_rels/.rels',
+      data: Buffer.from(
+        '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">' +
+          `<Relationship Id="Re0" Target="/${p.id}.nuspec" Type="http://schemas.microsoft.com/packaging/2010/07/manifest"/></Relationships>`,
+      ),
+    },
+    {
       name: '[Content_Types].xml',
       data: Buffer.from(
-        '<?xml version="1.0" encoding="utf-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+        '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">' +
+          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>' +
           '<Default Extension="nuspec" ContentType="application/octet"/><Default Extension="txt" ContentType="application/octet"/></Types>',
       ),
     },
@@ -103,12 +111,19 @@ export function makeNupkg(p: NuspecInput, extra: ZipInput[] = []): Buffer {
 /** Runs the real `nuget` client in `cwd` under a pseudo-terminal; resolves with its output (escapes removed). */
 export async function nuget(args: string[], cwd: string): Promise<string> {
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const { stdout } = await run('script', ['-qec', `stty cols 200 rows 50; nuget ${quoted} -NonInteractive`, '/dev/null'], {
-    cwd,
-    timeout: 120_000,
-    maxBuffer: 4 * 1024 * 1024,
-    env: { ...process.env, HOME: cwd, TERM: 'dumb' },
-  });
   // eslint-disable-next-line no-control-regex
-  return stdout.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[=>]|\r/g, '');
+  const clean = (s: string): string => s.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[=>]|\r/g, '');
+  try {
+    const { stdout } = await run('script', ['-qec', `stty cols 200 rows 50; nuget ${quoted} -NonInteractive`, '/dev/null'], {
+      cwd,
+      timeout: 120_000,
+      maxBuffer: 4 * 1024 * 1024,
+      // TERM=xterm: with TERM=dumb mono's console reports width 0 and nuget loops the same way.
+      env: { ...process.env, HOME: cwd, TERM: 'xterm' },
+    });
+    return clean(stdout);
+  } catch (err) {
+    const out = clean(String((err as { stdout?: string }).stdout ?? ''));
+    throw new Error(`nuget ${args[0]} failed: ${out.slice(-2000)}`);
+  }
 }

@@ -16,13 +16,21 @@ import { compareVersions, parseVersion, type NuGetVersion } from './version.js';
 export interface VersionEntry {
   record: PackageRecord<NupkgMeta>;
   version: NuGetVersion;
+  /** Properties with latest flags over every version (clients sending `semVerLevel=2.0.0`). */
   props: Properties;
+  /** Latest flags over SemVer 1 versions only (older clients, which never see SemVer 2 ones). */
+  legacyProps: Properties;
+}
+
+/** A SemVer 2.0.0-only version: dotted pre-release labels or build metadata. */
+export function isSemVer2(version: string): boolean {
+  return version.includes('+') || /-[^+]*\./.test(version);
 }
 
 export class ChocolateyFeedState {
   /** lower-case id → versions, ascending. */
   private readonly byId = new Map<string, VersionEntry[]>();
-  private ordered: Properties[] | undefined;
+  private ordered: { props: Properties[]; legacy: Properties[] } | undefined;
 
   constructor(readonly index: PackageIndex<NupkgMeta>) {
     index.subscribe((event) => {
@@ -31,7 +39,7 @@ export class ChocolateyFeedState {
       const list = (this.byId.get(key) ?? []).filter((e) => e.record.repository !== event.record.repository || e.record.tag !== event.record.tag);
       if (event.type === 'add') {
         const version = parseVersion(meta.version);
-        if (version) list.push({ record: event.record, version, props: {} });
+        if (version) list.push({ record: event.record, version, props: {}, legacyProps: {} });
       }
       this.recompute(key, list);
       this.ordered = undefined;
@@ -44,10 +52,16 @@ export class ChocolateyFeedState {
       return;
     }
     list.sort((a, b) => compareVersions(a.version, b.version));
-    const absolute = list[list.length - 1];
-    const stable = [...list].reverse().find((e) => !e.version.prerelease);
+    const latest = (pool: VersionEntry[]): { absolute?: VersionEntry; stable?: VersionEntry } => ({
+      absolute: pool[pool.length - 1],
+      stable: [...pool].reverse().find((e) => !e.version.prerelease),
+    });
+    const all = latest(list);
+    const legacy = latest(list.filter((e) => !isSemVer2(e.version.original)));
     for (const e of list) {
-      e.props = toProperties(e.record.metadata, { isLatest: e === stable, isAbsoluteLatest: e === absolute });
+      const meta = e.record.metadata;
+      e.props = toProperties(meta, { isLatest: e === all.stable, isAbsoluteLatest: e === all.absolute });
+      e.legacyProps = toProperties(meta, { isLatest: e === legacy.stable, isAbsoluteLatest: e === legacy.absolute });
     }
     this.byId.set(key, list);
   }
@@ -56,13 +70,13 @@ export class ChocolateyFeedState {
     await this.index.refresh();
   }
 
-  /** Every version's properties, ordered by id then version. */
-  all(): Properties[] {
+  /** Every version's properties, ordered by id then version; `semVer2` picks the flag set. */
+  all(semVer2 = true): Properties[] {
     if (!this.ordered) {
-      const ids = [...this.byId.keys()].sort();
-      this.ordered = ids.flatMap((id) => (this.byId.get(id) ?? []).map((e) => e.props));
+      const entries = [...this.byId.keys()].sort().flatMap((id) => this.byId.get(id) ?? []);
+      this.ordered = { props: entries.map((e) => e.props), legacy: entries.map((e) => e.legacyProps) };
     }
-    return this.ordered;
+    return semVer2 ? this.ordered.props : this.ordered.legacy;
   }
 
   /** Versions of one id (any case), ascending. */

@@ -1,6 +1,6 @@
 /**
  * Answers the NuGet v2 collection queries (`Packages`, `Search`, `FindPackagesById`,
- * `GetUpdates`) from the feed state: function parameters, then `$filter`, `$orderby`,
+ * `GetUpdates`) from the feed state: function parameters, `semVerLevel`, then `$filter`, `$orderby`,
  * `$skip`/`$top`, server-side paging with `<link rel="next">`, `$inlinecount` and `/$count`.
  *
  * Contract: a page holds at most `pageSize` (default PAGE_SIZE) entries; when more match than a page holds (and the
@@ -8,7 +8,7 @@
  * page ended with the same query. Parameter errors throw FEED_INVALID_REQUEST.
  */
 import { feedError, FeedErrorCode } from '../artifact/index.js';
-import type { ChocolateyFeedState } from './feed-state.js';
+import { isSemVer2, type ChocolateyFeedState } from './feed-state.js';
 import { compileFilter, compileOrderBy, type Properties } from './filter.js';
 import { PROPERTY_NAMES, renderFeed } from './odata.js';
 import { compareVersions, parseVersion } from './version.js';
@@ -38,7 +38,7 @@ function searchMatches(p: Properties, terms: string[]): boolean {
   return terms.some((t) => hay.some((h) => h.includes(t)));
 }
 
-function getUpdates(state: ChocolateyFeedState, q: Record<string, string>): Properties[] {
+function getUpdates(state: ChocolateyFeedState, q: Record<string, string>, semVer2: boolean): Properties[] {
   const ids = literal(q.packageIds).split('|').slice(0, MAX_IDS);
   const versions = literal(q.versions).split('|');
   const pre = literal(q.includePrerelease).toLowerCase() === 'true';
@@ -48,22 +48,22 @@ function getUpdates(state: ChocolateyFeedState, q: Record<string, string>): Prop
     if (!id || !current) return [];
     const newer = state.versions(id).filter((e) => (pre || !e.version.prerelease) && compareVersions(e.version, current) > 0);
     const picked = all ? newer : newer.slice(-1);
-    return picked.map((e) => e.props);
+    return picked.map((e) => (semVer2 ? e.props : e.legacyProps));
   });
 }
 
-function base(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>): Properties[] {
+function base(state: ChocolateyFeedState, collection: Collection, q: Record<string, string>, semVer2: boolean): Properties[] {
   switch (collection) {
     case 'Packages':
-      return state.all();
+      return state.all(semVer2);
     case 'FindPackagesById':
-      return state.versions(literal(q.id)).map((e) => e.props);
+      return state.versions(literal(q.id)).map((e) => (semVer2 ? e.props : e.legacyProps));
     case 'GetUpdates':
-      return getUpdates(state, q);
+      return getUpdates(state, q, semVer2);
     case 'Search': {
       const pre = literal(q.includePrerelease).toLowerCase() === 'true';
       const terms = literal(q.searchTerm).toLowerCase().split(/\s+/).filter(Boolean);
-      return state.all().filter((p) => (pre || p.IsPrerelease !== true) && searchMatches(p, terms));
+      return state.all(semVer2).filter((p) => (pre || p.IsPrerelease !== true) && searchMatches(p, terms));
     }
   }
 }
@@ -74,7 +74,11 @@ export function answerCollection(state: ChocolateyFeedState, collection: Collect
   const order = compileOrderBy(q.$orderby, PROPERTY_NAMES);
   const skip = int(q.$skip, '$skip') ?? 0;
   const top = int(q.$top, '$top');
-  let matches = base(state, collection, q).filter(predicate);
+  // SemVer 2.0.0 versions are hidden from clients that do not send `semVerLevel=2.0.0`, as the
+  // NuGet Gallery does: NuGet < 4.3 and Chocolatey cannot parse them and abort the whole listing
+  // ("'1.0.0-beta.1' is not a valid version string"); their latest flags are computed without them.
+  const semVer2 = /^[2-9]/.test(literal(q.semVerLevel));
+  let matches = base(state, collection, q, semVer2).filter((p) => (semVer2 || !isSemVer2(String(p.Version))) && predicate(p));
   if (order) matches = [...matches].sort(order);
   if (countOnly) return { type: 'count', count: Math.max(0, Math.min(matches.length - skip, top ?? Infinity)) };
   const size = Math.min(top ?? pageSize, pageSize);

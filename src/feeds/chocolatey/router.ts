@@ -22,7 +22,7 @@ import { deletePackage, feedError, FeedErrorCode, feedErrorHandler, IndexCache, 
 import { ChocolateyFeedState } from './feed-state.js';
 import { inspectNupkg, CHOCOLATEY_ARTIFACT_TYPE, CHOCOLATEY_CONFIG_MEDIA_TYPE, NUPKG_MEDIA_TYPE, type NupkgMeta } from './nuspec.js';
 import { renderEntry, renderMetadata, renderServiceDocument } from './odata.js';
-import { answerCollection, type Collection } from './query.js';
+import { answerCollection, literal, type Collection } from './query.js';
 import { receivePackage, type ReceivedFile } from './push.js';
 import { normalize } from './version.js';
 import type { ZipLimits } from './zip.js';
@@ -124,7 +124,8 @@ export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 10
     if (key) {
       const hit = state.find(key[1]!.replace(/''/g, "'"), key[2]!.replace(/''/g, "'"));
       if (!hit) throw feedError(FeedErrorCode.notFound, 'no such package version', {});
-      return sendXml(res, renderEntry(hit.props, baseUrl(req)), 'application/atom+xml');
+      const semVer2 = /^[2-9]/.test(literal(query(req).semVerLevel));
+      return sendXml(res, renderEntry(semVer2 ? hit.props : hit.legacyProps, baseUrl(req)), 'application/atom+xml');
     }
     const coll = COLLECTION.exec(path);
     if (!coll) throw feedError(FeedErrorCode.notFound, 'no such resource', {});
