@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { putPackage } from '../src/feeds/artifact/index.js';
-import { debianFeedView, DebianMediaType, renderStanza, type DebianMetadata } from '../src/feeds/debian/index.js';
+import { createDebianFeedView, DebianMediaType, renderStanza, type DebianMetadata } from '../src/feeds/debian/index.js';
 import { createServer } from '../src/server/index.js';
 import { createFsStore } from '../src/store/index.js';
 import { generateToken, hashToken } from '../src/util/index.js';
@@ -35,10 +35,20 @@ const dir = await mkdtemp(join(tmpdir(), 'ferry-debian-bench-'));
 const store = await createFsStore({ dir: join(dir, 'store') });
 await store.feedEnsure(FEED, 'debian');
 const token = generateToken();
-const app = createServer({ store, dataDir: dir, feedViews: [debianFeedView], auth: { anonymousRead: false, incoming: [{ name: 'b', tokenSha256: hashToken(token), access: 'write', feeds: ['*'] }] } });
-const server = createHttpServer(app);
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/${FEED}/debian`;
+/** A fresh server (fresh view state, like a restarted site) over the same store and dataDir. */
+async function startServer(): Promise<{ base: string; close: () => void }> {
+  const app = createServer({ store, dataDir: dir, feedViews: [createDebianFeedView()], auth: { anonymousRead: false, incoming: [{ name: 'b', tokenSha256: hashToken(token), access: 'write', feeds: ['*'] }] } });
+  const server = createHttpServer(app);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/${FEED}/debian`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+let server = await startServer();
 
 let published = 0;
 const allMetadata: DebianMetadata[] = [];
@@ -68,7 +78,7 @@ async function publish(count: number): Promise<void> {
 
 async function fetchPackagesGz(): Promise<number> {
   const t = performance.now();
-  const response = await fetch(`${base}/dists/stable/main/binary-amd64/Packages.gz`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetch(`${server.base}/dists/stable/main/binary-amd64/Packages.gz`, { headers: { authorization: `Bearer ${token}` } });
   await response.arrayBuffer();
   if (response.status !== 200) throw new Error(`status ${response.status}`);
   return performance.now() - t;
@@ -106,8 +116,18 @@ try {
   console.log(`Packages.gz after one more package (median of ${SAMPLES}): ${SMALL}: ${small.afterOne.toFixed(2)} ms, ${LARGE}: ${large.afterOne.toFixed(2)} ms`);
   console.log(`from-scratch render + gzip for comparison: ${SMALL}: ${small.fromScratch.toFixed(1)} ms, ${LARGE}: ${large.fromScratch.toFixed(1)} ms`);
   console.log(`ratio ${LARGE}/${SMALL} after one upload: ${ratio.toFixed(2)} (from-scratch ratio ${(large.fromScratch / small.fromScratch).toFixed(2)})`);
+
+  // Restart costs: the view snapshots its index (dataDir/cache/debian) at most every 5 s.
+  await new Promise((r) => setTimeout(r, 6_000));
+  server.close();
+  server = await startServer();
+  const warmRestart = await fetchPackagesGz();
+  server.close();
+  await rm(join(dir, 'cache'), { recursive: true, force: true });
+  server = await startServer();
+  const coldRestart = await fetchPackagesGz();
+  console.log(`first Packages.gz after a restart at ${published} packages: with the index snapshot ${warmRestart.toFixed(0)} ms, without (reads every version from the store) ${coldRestart.toFixed(0)} ms`);
 } finally {
-  server.closeAllConnections();
   server.close();
   await store.close();
   await rm(dir, { recursive: true, force: true });

@@ -136,6 +136,41 @@ describe('packages in the store', () => {
   });
 });
 
+describe('PackageIndex snapshot', () => {
+  it('a restart takes known versions from the snapshot, reads only new ones, and never trusts it for liveness', async () => {
+    await store.feedEnsure('snap', 'debian');
+    const mk = async (name: string, content: string): Promise<PutPackageInput<Record<string, unknown>>> => ({ ...(await input(name, '1', content)), feed: 'snap' });
+    for (const name of ['p1', 'p2', 'p3']) await putPackage(store, await mk(name, name));
+    const snapshotFile = join(dir, 'snapshots', 'snap.jsonl');
+    const first = new PackageIndex<Record<string, unknown>>(store, 'snap', 'application/vnd.ferry.test.v1', undefined, { snapshotFile });
+    await first.refresh();
+    await first.flushSnapshot();
+
+    // While "down": one version deleted, one added.
+    await deletePackage(store, 'snap', 'p2', '1');
+    await putPackage(store, await mk('p4', 'p4'));
+
+    // Count store reads through a transparent wrapper around the real store.
+    let manifestReads = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === 'manifestGet') return (...args: unknown[]) => { manifestReads++; return (value as (...a: unknown[]) => unknown).apply(target, args); };
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const second = new PackageIndex<Record<string, unknown>>(counting, 'snap', 'application/vnd.ferry.test.v1', undefined, { snapshotFile });
+    await second.refresh();
+    expect([...second.values()].map((r) => r.name).sort()).toEqual(['p1', 'p3', 'p4']);
+    expect(manifestReads).toBe(1); // p4 only
+
+    await writeFile(snapshotFile, '{"v":1,"artifactType":"application/vnd.ferry.test.v1"}\nnot json\n');
+    const third = new PackageIndex<Record<string, unknown>>(store, 'snap', 'application/vnd.ferry.test.v1', undefined, { snapshotFile });
+    await third.refresh();
+    expect([...third.values()].map((r) => r.name).sort()).toEqual(['p1', 'p3', 'p4']);
+  });
+});
+
 describe('spoolUpload', () => {
   let server: Server;
   let port: number;

@@ -12,10 +12,13 @@
  * - Listeners get `add` (also when a tag moves: `remove` of the old record first) and `remove`
  *   events in log order, so renderers can update their caches incrementally.
  * - `generation` increases whenever the set of records changed.
+ * - With a snapshot file, a cold start takes already-known versions from the snapshot (keyed by
+ *   manifest digest, so never stale) and reads only the others from the store.
  */
 import type { Change, Store } from '../../store/store.js';
 import type { Logger } from '../../log/index.js';
 import { readPackage, type PackageRecord } from './package-store.js';
+import { readSnapshot, snapshotKey, SnapshotWriter } from './index-snapshot.js';
 
 export type IndexEvent<M> = { type: 'add'; record: PackageRecord<M> } | { type: 'remove'; record: PackageRecord<M> };
 export type IndexListener<M> = (event: IndexEvent<M>) => void;
@@ -30,12 +33,22 @@ export class PackageIndex<M> {
   private running: Promise<boolean> | undefined;
   generation = 0;
 
+  private readonly snapshot: SnapshotWriter<M> | undefined;
+
+  /**
+   * `options.snapshotFile`: where to keep an on-disk snapshot (index-snapshot.ts) that makes a
+   * restart cheap; without it every cold start reads each version from the store.
+   */
   constructor(
     private readonly store: Store,
     readonly feed: string,
     private readonly artifactType: string,
     private readonly log?: Logger,
-  ) {}
+    private readonly options: { snapshotFile?: string } = {},
+  ) {
+    const file = options.snapshotFile;
+    this.snapshot = file ? new SnapshotWriter<M>(file, artifactType, () => this.records.values(), log) : undefined;
+  }
 
   /** Registers a listener; it is first called with `add` for every record already indexed. */
   subscribe(listener: IndexListener<M>): void {
@@ -79,18 +92,26 @@ export class PackageIndex<M> {
         break;
       }
     }
-    return this.generation !== before;
+    const changed = this.generation !== before;
+    if (changed) this.snapshot?.schedule();
+    return changed;
+  }
+
+  /** Writes the snapshot now (when one is configured); for shutdown and tests. */
+  async flushSnapshot(): Promise<void> {
+    await this.snapshot?.flush();
   }
 
   private async load(): Promise<void> {
     const head = await this.store.changes(this.feed, 0, 1);
     const start = head.last;
+    const cached = this.options.snapshotFile ? await readSnapshot<M>(this.options.snapshotFile, this.artifactType, this.log) : new Map<string, PackageRecord<M>>();
     const tags = await this.store.tagRecords({ feed: this.feed });
     // Reads run LOAD_CONCURRENCY at a time (a cold start of a large feed is I/O-latency bound);
     // results are applied in tag order so listeners see a deterministic sequence.
     for (let i = 0; i < tags.length; i += LOAD_CONCURRENCY) {
       const batch = tags.slice(i, i + LOAD_CONCURRENCY);
-      const records = await Promise.all(batch.map((tag) => this.read(tag.repository, tag.digest)));
+      const records = await Promise.all(batch.map((tag) => cached.get(snapshotKey(tag.repository, tag.digest)) ?? this.read(tag.repository, tag.digest)));
       batch.forEach((tag, j) => this.set(tag.repository, tag.tag, records[j]));
     }
     this.cursor = start;

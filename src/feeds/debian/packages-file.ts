@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 
-const BLOCK_SIZE = 256;
+const BLOCK_SIZE = 64;
+const EMPTY_GZ = gzipSync(Buffer.alloc(0));
 
 interface Block {
   stanzas: Map<string, string>;
@@ -16,9 +17,8 @@ interface Block {
   gz?: Buffer;
 }
 
-export interface RenderedIndex {
-  plain: Buffer;
-  gz: Buffer;
+export interface IndexDigests {
+  size: { plain: number; gz: number };
   sha256: { plain: string; gz: string };
   md5: { plain: string; gz: string };
 }
@@ -26,7 +26,9 @@ export interface RenderedIndex {
 export class PackagesFile {
   private readonly blocks: Block[] = [];
   private readonly blockOf = new Map<string, Block>();
-  private rendered: RenderedIndex | undefined;
+  private plainCache: Buffer | undefined;
+  private gzCache: Buffer | undefined;
+  private digestCache: IndexDigests | undefined;
 
   get count(): number {
     return this.blockOf.size;
@@ -60,27 +62,43 @@ export class PackagesFile {
   private invalidate(block: Block): void {
     block.plain = undefined;
     block.gz = undefined;
-    this.rendered = undefined;
+    this.plainCache = undefined;
+    this.gzCache = undefined;
+    this.digestCache = undefined;
   }
 
-  /** The index as plain text and gzip, with hashes (cached until the next change). */
-  render(): RenderedIndex {
-    if (this.rendered) return this.rendered;
-    for (const block of this.blocks) {
-      if (!block.plain) {
-        block.plain = Buffer.from([...block.stanzas.values()].join(''), 'utf8');
-        block.gz = gzipSync(block.plain, { level: 9 });
-      }
+  private block(block: Block): Block & { plain: Buffer; gz: Buffer } {
+    if (!block.plain || !block.gz) {
+      block.plain = Buffer.from([...block.stanzas.values()].join(''), 'utf8');
+      block.gz = gzipSync(block.plain, { level: 6 });
     }
-    const plain = Buffer.concat(this.blocks.map((b) => b.plain as Buffer));
-    const gz = this.blocks.length === 0 ? gzipSync(Buffer.alloc(0)) : Buffer.concat(this.blocks.map((b) => b.gz as Buffer));
-    const hash = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
-    this.rendered = {
-      plain,
-      gz,
-      sha256: { plain: hash('sha256', plain), gz: hash('sha256', gz) },
-      md5: { plain: hash('md5', plain), gz: hash('md5', gz) },
-    };
-    return this.rendered;
+    return block as Block & { plain: Buffer; gz: Buffer };
+  }
+
+  /** `Packages` (cached until the next change; only changed blocks are re-rendered). */
+  plain(): Buffer {
+    this.plainCache ??= Buffer.concat(this.blocks.map((b) => this.block(b).plain));
+    return this.plainCache;
+  }
+
+  /** `Packages.gz`: the blocks' gzip members, concatenated (cached until the next change). */
+  gz(): Buffer {
+    this.gzCache ??= this.blocks.length === 0 ? EMPTY_GZ : Buffer.concat(this.blocks.map((b) => this.block(b).gz));
+    return this.gzCache;
+  }
+
+  /** Sizes and hashes of both files, for the Release file (computed only when a Release is). */
+  digests(): IndexDigests {
+    if (!this.digestCache) {
+      const plain = this.plain();
+      const gz = this.gz();
+      const hash = (algorithm: string, data: Buffer): string => createHash(algorithm).update(data).digest('hex');
+      this.digestCache = {
+        size: { plain: plain.length, gz: gz.length },
+        sha256: { plain: hash('sha256', plain), gz: hash('sha256', gz) },
+        md5: { plain: hash('md5', plain), gz: hash('md5', gz) },
+      };
+    }
+    return this.digestCache;
   }
 }

@@ -17,12 +17,12 @@ export function renderRelease({ feed, dist, files, date }: ReleaseInput): string
   const md5: string[] = [];
   const sha256: string[] = [];
   for (const arch of archs) {
-    const rendered = (files.get(arch) as PackagesFile).render();
+    const d = (files.get(arch) as PackagesFile).digests();
     const base = `main/binary-${arch}/Packages`;
-    md5.push(` ${rendered.md5.plain} ${String(rendered.plain.length).padStart(16)} ${base}`);
-    md5.push(` ${rendered.md5.gz} ${String(rendered.gz.length).padStart(16)} ${base}.gz`);
-    sha256.push(` ${rendered.sha256.plain} ${String(rendered.plain.length).padStart(16)} ${base}`);
-    sha256.push(` ${rendered.sha256.gz} ${String(rendered.gz.length).padStart(16)} ${base}.gz`);
+    md5.push(` ${d.md5.plain} ${String(d.size.plain).padStart(16)} ${base}`);
+    md5.push(` ${d.md5.gz} ${String(d.size.gz).padStart(16)} ${base}.gz`);
+    sha256.push(` ${d.sha256.plain} ${String(d.size.plain).padStart(16)} ${base}`);
+    sha256.push(` ${d.sha256.gz} ${String(d.size.gz).padStart(16)} ${base}.gz`);
   }
   const lines = [
     'Origin: ferry',

@@ -13,6 +13,7 @@
  * cheap query when nothing changed). An upload is spooled, parsed and validated before anything
  * is written to the store; on any error nothing is stored.
  */
+import { join } from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import type { FeedViewDeps } from '../types.js';
 import { deletePackage, feedError, feedErrorHandler, FeedErrorCode, IndexCache, putPackage, sendBlob, spoolUpload, toTag, type PackageIndex } from '../artifact/index.js';
@@ -117,10 +118,9 @@ async function packagesFile(ctx: DebianContext, req: Request, res: Response): Pr
   if (!ARCH_PATTERN.test(arch) || (file !== 'Packages' && file !== 'Packages.gz')) throw feedError(FeedErrorCode.notFound, 'no such index file', {});
   const packages = state.packages(distParam(req.params.dist), arch);
   if (!packages) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
-  const rendered = packages.render();
   res.setHeader('Cache-Control', 'no-cache');
-  if (file === 'Packages') res.type('text/plain').send(rendered.plain);
-  else res.type('application/gzip').send(rendered.gz);
+  if (file === 'Packages') res.type('text/plain').send(packages.plain());
+  else res.type('application/gzip').send(packages.gz());
 }
 
 async function poolFile(ctx: DebianContext, req: Request, res: Response): Promise<void> {
@@ -135,7 +135,7 @@ export function createDebianRouter(deps: FeedViewDeps, options: DebianViewOption
   const ctx: DebianContext = {
     ...deps,
     maxUploadBytes: options.maxUploadBytes ?? 2 * 1024 ** 3,
-    states: new IndexCache<DebianMetadata, DebianFeedState>(deps.store, DebianMediaType.artifact, (index: PackageIndex<DebianMetadata>) => new DebianFeedState(index), deps.log),
+    states: new IndexCache<DebianMetadata, DebianFeedState>(deps.store, DebianMediaType.artifact, (index: PackageIndex<DebianMetadata>) => new DebianFeedState(index), deps.log, join(deps.dataDir, 'cache', 'debian')),
     key: () => loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, armoredKey: options.signingKeyArmored, passphrase: options.signingKeyPassphrase }),
   };
   const router = Router({ mergeParams: true });

@@ -13,6 +13,7 @@
  * Every overwrite is a new version (tag `v<n>`, n = newest + 1), older versions stay
  * addressable. Paths are validated and mapped to repositories as described in paths.ts.
  */
+import { join } from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import type { FeedViewDeps } from '../types.js';
 import { feedError, feedErrorHandler, FeedErrorCode, IndexCache, putPackage, sendBlob, spoolUpload, type PackageIndex } from '../artifact/index.js';
@@ -144,7 +145,7 @@ export function createGenericRouter(deps: FeedViewDeps, options: GenericViewOpti
   const ctx: GenericContext = {
     ...deps,
     maxUploadBytes: options.maxUploadBytes ?? 4 * 1024 ** 3,
-    states: new IndexCache<FileMetadata, GenericFeedState>(deps.store, FileMediaType.artifact, (index: PackageIndex<FileMetadata>) => new GenericFeedState(index), deps.log),
+    states: new IndexCache<FileMetadata, GenericFeedState>(deps.store, FileMediaType.artifact, (index: PackageIndex<FileMetadata>) => new GenericFeedState(index), deps.log, join(deps.dataDir, 'cache', 'generic')),
     locks: new Map(),
   };
   const router = Router({ mergeParams: true });
