@@ -98,6 +98,20 @@ describe('controller: GitOps loop', () => {
     expect(feeds.find((f) => f.name === 'store-containers')?.retired).toBe(true);
     await spokeA.scheduler.trigger('to-stores');
     expect((await spokeA.store.tagGet('pos-images/pos', '1.0'))?.digest).toBe(imageDigest);
+    // The retired feed is no longer served.
+    const retired = await fetch(`${spokeA.url}/v2/store-containers/pos/manifests/1.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    expect(retired.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('a commit that rotates a token swaps the incoming rules without a restart', async () => {
+    const rotated = newToken();
+    const rotatedFiles = files(ports, 'pos-images');
+    rotatedFiles['topology/sites.yaml'] = rotatedFiles['topology/sites.yaml']!.replace(write.sha256, rotated.sha256);
+    repo.commit('rotate the publisher token', rotatedFiles);
+    await hub.reconcileNow();
+    const probe = async (token: string) => (await fetch(`${hub.url}/v2/containers/pos/tags/list`, { headers: { authorization: `Bearer ${token}` } })).status;
+    expect(await probe(rotated.token)).toBe(200);
+    expect(await probe(write.token)).toBe(401);
   });
 
   it('an invalid commit is not applied: Stalled with file:line, still on the last good commit', async () => {

@@ -132,6 +132,12 @@ describe('controller: pull replication hub → spoke', () => {
       expect(failed?.message).toContain('401');
       expect(failed?.message).toContain(`env ${tokenEnv}`);
       expect(failed?.message).not.toContain(process.env[tokenEnv]!);
+      const metrics = await (await fetch(`${spoke.url}/metrics`)).text();
+      expect(metrics).toMatch(/ferry_replication_failures_total\{replication="containers-to-stores",code="REPLICATION_PEER_UNAUTHORIZED"\} 1/);
+      expect(metrics).toMatch(/ferry_replication_bytes_total\{replication="containers-to-stores"\} [1-9]\d*/);
+      expect(metrics).toMatch(/ferry_replication_last_success_timestamp_seconds\{replication="containers-to-stores"\} \d+/);
+      expect(metrics).toMatch(/ferry_replication_lag_seconds\{replication="containers-to-stores"\} [\d.]+/);
+      expect(metrics).toMatch(/ferry_replication_failing\{replication="containers-to-stores"\} 1/);
     } finally {
       process.env[tokenEnv] = read.token;
     }
