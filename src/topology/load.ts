@@ -29,11 +29,17 @@ export interface TopologyFile {
 
 const YAML_FILE = /\.ya?ml$/i;
 
-/** Validates in-memory files (e.g. read from a Git tree). Never throws for content problems. */
+/**
+ * Validates in-memory files (e.g. read from a Git tree without a checkout); paths are relative to
+ * the topology root with forward slashes. Never throws for content problems.
+ */
 export function loadTopologyFiles(files: TopologyFile[], options?: LoadOptions): LoadResult {
   const opts = resolveLoadOptions(options);
   const issues: ValidationIssue[] = [];
-  const sorted = files.filter((f) => YAML_FILE.test(f.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // Same selection as loadTopologyDir: YAML files, nothing under a dot-entry (.github/, .git/).
+  const sorted = files
+    .filter((f) => YAML_FILE.test(f.path) && !f.path.split('/').some((seg) => seg.startsWith('.')))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   let total = 0;
   const readable: Array<{ path: string; content: Buffer | string }> = [];
   for (const f of sorted) {

@@ -132,6 +132,16 @@ describe('hostile input', () => {
     expect(result.issues.map((i) => [i.code, i.line])).toEqual([['YAML_SYNTAX', 5]]);
   });
 
+  it('in-memory files follow the same selection (dot-entries and non-YAML skipped)', () => {
+    const result = loadTopologyFiles([
+      { path: '.github/workflows/ci.yml', content: 'on: push\n' },
+      { path: 'README.md', content: '# x' },
+      { path: 'sites/base.yaml', content: BASE },
+    ]);
+    expect(result.issues).toEqual([]);
+    expect(result.topology.sites).toHaveLength(3);
+  });
+
   it('a missing directory throws IO_ERROR (the only throw)', async () => {
     await expect(loadTopologyDir(join(dirs[0] ?? '/nonexistent', 'nope'))).rejects.toMatchObject({ code: 'IO_ERROR' });
   });
