@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadTopologyFiles } from '../../src/topology/index.js';
+import { createTopologyRepo } from '../helpers/topology-repo.js';
 import { parse } from 'yaml';
 import { repoRoot } from './run-cli.js';
 
@@ -41,6 +42,32 @@ describe('docs/ci.md', () => {
       expect(report[0]).toMatchObject({ check_name: issues[0]!.code, severity: 'major', location: { path: 'bad.yaml', lines: { begin: issues[0]!.line } } });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("GitHub workflow's diff step runs as written on a pull_request merge commit", () => {
+    const gh = parse(yamlBlocks[0]!) as { jobs: Record<string, { steps: Array<{ name?: string; run?: string }> }> };
+    const step = Object.values(gh.jobs)[0]!.steps.find((s) => s.name === 'What changes per site')!.run!;
+    const repo = createTopologyRepo();
+    const tmp = mkdtempSync(path.join(os.tmpdir(), 'ferry-ci-gh-'));
+    try {
+      repo.copyDir(path.join(repoRoot, 'examples', 'hub-and-spoke'), 'topology');
+      repo.commit('base', {});
+      repo.git('checkout', '-q', '-b', 'feature');
+      repo.commit('add a feed', { 'topology/rpm.yaml': 'apiVersion: ferry/v1\nkind: Feed\nmetadata: {name: rpms}\nspec: {type: rpm, sites: [hub]}\n' });
+      repo.git('checkout', '-q', 'main');
+      repo.commit('unrelated', { 'README.md': 'x\n' });
+      repo.git('merge', '-q', '--no-ff', '-m', 'merge', 'feature'); // what actions/checkout gives a PR
+      // `ferry` on PATH is this repository's binary (built by npm test before the suite runs).
+      writeFileSync(path.join(tmp, 'ferry'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(repoRoot, 'bin', 'ferry.js')}" "$@"\n`, { mode: 0o755 });
+      const summary = path.join(tmp, 'summary.md');
+      execFileSync('bash', ['-e', '-c', step], { cwd: repo.dir, env: { ...process.env, PATH: `${tmp}:${process.env.PATH ?? ''}`, GITHUB_STEP_SUMMARY: summary } });
+      const md = readFileSync(summary, 'utf8');
+      expect(md).toContain('| `hub` | changed | +1 | — | — | — |');
+      expect(md).toContain('- added `rpms` (rpm)');
+    } finally {
+      repo.cleanup();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });
