@@ -37,6 +37,8 @@ async function readRaw(req: Request, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw new BodyTooLarge();
   if (Buffer.isBuffer(req.body)) return req.body; // an upstream express.raw() already read it
+  // A JSON/urlencoded parser ran first: the raw bytes the signature covers are gone.
+  if (req.readableEnded) throw new Error('webhook body already consumed by a body parser');
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -83,6 +85,7 @@ export function createGitWebhookHandler(options: GitWebhookOptions): RequestHand
         res.setHeader('connection', 'close');
         return reject(res, 413, 'PAYLOAD_TOO_LARGE');
       }
+      log.error({ err: (err as Error).message }, 'git webhook cannot read the raw body');
       return reject(res, 400, 'BAD_REQUEST');
     }
     const verdict = verifyWebhook(req.headers, body, secret);

@@ -113,3 +113,27 @@ describe('POST /hooks/git', () => {
     expect(triggers).toBe(0);
   });
 });
+
+describe('POST /hooks/git behind a JSON body parser (a mounting mistake)', () => {
+  it('answers 400 and never triggers, instead of checking a signature over nothing', async () => {
+    let triggers = 0;
+    const app = express();
+    app.use(express.json());
+    app.use(createGitWebhookRouter({ secret: SECRET, trigger: () => void triggers++ }));
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': `sha256=${hmac(PUSH)}` },
+        body: PUSH,
+      });
+      expect(res.status).toBe(400);
+      expect(triggers).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
