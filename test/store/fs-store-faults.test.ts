@@ -44,7 +44,7 @@ describe('fs store faults', () => {
     const m = imageManifest(config, []);
     await store.manifestPut('apps/web', 'v1', m.mediaType, m.body);
     const flipped = Buffer.from(m.body);
-    flipped[flipped.length - 2] ^= 1;
+    flipped.writeUInt8(flipped.readUInt8(flipped.length - 2) ^ 1, flipped.length - 2);
     await writeFile(join(dir, 'blobs', 'sha256', m.digest.slice(7)), flipped);
     expect(await codeOf(store.manifestGet('apps/web', 'v1'))).toBe('STORE_CORRUPT');
   });

@@ -145,10 +145,15 @@ async function blobPut(db: Db, layout: Layout, args: BlobPutArgs): Promise<{ tra
   const digest = assertDigest(descriptor.digest);
   if (!Number.isSafeInteger(descriptor.size) || descriptor.size < 0) throw storeError(StoreErrorCode.blobSizeMismatch, 'invalid blob size', { digest, size: descriptor.size });
   const finalPath = layout.blobPath(digest);
-  // Lease first, then look: GC checks leases and deletes in one transaction, so a file seen here stays.
-  const leaseId = takeLease(db, digest, args.leaseMs);
+  // Lease and look in one write transaction; GC re-checks leases and deletes in one too, so a
+  // file seen here stays, and a file not seen is written again under the committed lease.
+  let leaseId = 0;
+  const present = inTransaction(db, () => {
+    leaseId = takeLease(db, digest, args.leaseMs);
+    return linkExisting(db, feed, repository, digest, descriptor.size, finalPath);
+  });
+  if (present) return { transferred: 0 };
   try {
-    if (linkExisting(db, feed, repository, digest, descriptor.size, finalPath)) return { transferred: 0 };
     const result = await writeBlobFile({ finalPath, partialPath: layout.partialPath(digest), digest, size: descriptor.size, open: args.open, signal: args.signal });
     if (!linkExisting(db, feed, repository, digest, descriptor.size, finalPath)) {
       throw storeError(StoreErrorCode.corrupt, 'blob vanished after it was written', { digest });
@@ -209,10 +214,9 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
     const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
     args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');
   } catch (err) {
-    throw mapDiskFull(err, { repository, digest: parsed.digest });
-  } finally {
-    // recordManifest released it on success; on failure GC may reclaim the unreferenced file.
+    // On success recordManifest released the lease; on failure GC may reclaim the unreferenced file.
     releaseLease(db, leaseId);
+    throw mapDiskFull(err, { repository, digest: parsed.digest });
   }
   const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
   if (parsed.artifactType !== undefined) descriptor.artifactType = parsed.artifactType;
