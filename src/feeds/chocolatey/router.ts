@@ -10,7 +10,7 @@
  *   GET  /GetUpdates()?packageIds=…&versions=…&includePrerelease=…&includeAllVersions=…
  *   GET  /package/<id>/<version>             the .nupkg
  *   PUT  / · /package                        push (multipart, `X-NuGet-ApiKey` = sync token)
- *   DELETE /package/<id>/<version>           delete (write token)
+ *   DELETE /package/<id>/<version>           delete (write token; also /<id>/<version>)
  *
  * Contract: a push is fully verified (zip, nuspec, id/version) before anything is stored; the
  * OData views read the feed state derived from the change log (feed-state.ts), never the store.
@@ -102,7 +102,8 @@ export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 10
     });
   });
 
-  router.delete('/package/:id/:version', async (req, res) => {
+  // `nuget delete` 2.x sends DELETE <source>/<id>/<version>; newer clients …/package/<id>/<version>.
+  const remove = async (req: Request, res: Response): Promise<void> => {
     const feed = feedOf(req);
     authorize(req, feed, 'write');
     const version = normalize(String(req.params.version));
@@ -111,7 +112,9 @@ export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 10
       throw feedError(FeedErrorCode.notFound, 'no such package version', {});
     }
     res.status(204).end();
-  });
+  };
+  router.delete('/package/:id/:version', remove);
+  router.delete('/:id/:version', remove);
 
   router.get(/^\/.+$/, async (req, res) => {
     const feed = feedOf(req);
