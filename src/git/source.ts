@@ -174,8 +174,9 @@ function basicAuth(credentials: GitCredentials | undefined): Record<string, stri
   const secret = credentials?.password ?? credentials?.token;
   if (secret === undefined) return {};
   const user = credentials?.username ?? 'git';
-  // Sent up front (not through onAuth after a 401) so an idle sync stays one request.
-  return { authorization: `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}` };
+  // Sent up front (not through onAuth after a 401) so an idle sync stays one request. The key is
+  // spelled as isomorphic-git spells it, so user info in the URL replaces it instead of doubling it.
+  return { Authorization: `Basic ${Buffer.from(`${user}:${secret}`, 'utf8').toString('base64')}` };
 }
 
 /** The advertised commit for `ref` (a branch, a tag — peeled — or a full `refs/…` name). */

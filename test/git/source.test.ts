@@ -113,6 +113,13 @@ describe('createGitSource over smart HTTP', () => {
     expect(err.message).not.toContain('url-secret-123');
   });
 
+  it('user info in the URL authenticates (and wins over credentials)', async () => {
+    const url = repoUrl.replace('http://', `http://${auth.username}:${auth.password}@`);
+    const source = createGitSource({ url, dir: cacheDir(), credentials: { password: 'ignored-wrong' } });
+    expect((await source.sync()).commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(source.displayUrl).not.toContain(auth.password);
+  });
+
   it('a missing ref → GIT_NOT_FOUND', async () => {
     const source = createGitSource({ url: repoUrl, ref: 'no-such-branch', dir: cacheDir(), credentials: auth });
     await expectCode(source.sync(), 'GIT_NOT_FOUND');
