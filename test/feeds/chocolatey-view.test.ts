@@ -176,7 +176,7 @@ describe('chocolatey view: SemVer 2.0.0', () => {
 });
 
 describe('chocolatey view: the real nuget client', () => {
-  it('pushes, lists and installs with nuget 2.8 (mono)', async () => {
+  it('pushes, lists, installs and deletes with nuget 2.8 (mono)', async () => {
     // The feed needs a token to read: nuget 2.8 sends it as the Basic password from its config;
     // pushes carry the write token as X-NuGet-ApiKey.
     await writeFile(
@@ -198,5 +198,8 @@ describe('chocolatey view: the real nuget client', () => {
     expect(installed).toContain("Successfully installed 'Ferry.App 1.2.3'");
     expect((await readdir(join(dir, 'out'))).sort()).toEqual(['Ferry.App.1.2.3', 'Ferry.Base.1.0.10']);
     expect(await readFile(join(dir, 'out', 'Ferry.App.1.2.3', 'content', 'readme.txt'), 'utf8')).toBe('readme of Ferry.App 1.2.3\n');
+
+    await nuget(['delete', 'Ferry.App', '1.2.3', '-Source', 'ferry', '-ApiKey', server.writeToken, ...cfg], dir);
+    expect((await get('package/Ferry.App/1.2.3')).status).toBe(404);
   }, 180_000);
 });
