@@ -1,6 +1,7 @@
 /**
- * The git domain's face. Today: reading the topology at a revision of a local repository without
- * a checkout (for `ferry diff`). The controller's fetch/poll loop will be added beside it.
+ * The git domain's face: reading the topology at any revision of a local repository without a
+ * checkout (`readTopologyAtRevision`, for `ferry diff`), and the controller's source of the
+ * topology repository (fetch, poll, webhook triggers, commit verification).
  */
 export { GitErrorCode } from './errors.js';
 export { findGitDir } from './repository.js';
