@@ -1,7 +1,7 @@
 /**
  * The Git source against a real `git http-backend` (test/helpers/git-server.ts) and real repos.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +88,16 @@ describe('createGitSource over smart HTTP', () => {
     const mark = server.requests.length;
     expect(await restarted.sync()).toEqual({ commit: second, changed: false });
     expect(server.requests.length - mark).toBe(1);
+  });
+
+  it('a pack damaged in the cache (crash mid-write): the next sync fetches the commit again', async () => {
+    const dir = cacheDir();
+    const { commit } = await createGitSource({ url: repoUrl, path: 'topology', dir, credentials: auth }).sync();
+    const packDir = join(dir, 'repo.git', 'objects', 'pack');
+    for (const file of await readdir(packDir)) if (file.endsWith('.pack')) await truncate(join(packDir, file), 40);
+    const restarted = createGitSource({ url: repoUrl, path: 'topology', dir, credentials: auth });
+    expect((await restarted.sync()).commit).toBe(commit);
+    expect((await restarted.readFiles(commit)).map((f) => f.path)).toContain('sites.yaml');
   });
 
   it('concurrent syncs never overlap and agree on the commit', async () => {
