@@ -143,6 +143,19 @@ describe('debian indexes against dpkg-scanpackages', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('answers If-Modified-Since on Release files with 304 until the dist changes', async () => {
+    const first = await fetch(`${server.url}/feeds/${FEED}/debian/dists/stable/InRelease`, { headers: { authorization: bearer(server.readToken) } });
+    const lastModified = first.headers.get('last-modified') as string;
+    expect(lastModified).toBeTruthy();
+    const again = await fetch(`${server.url}/feeds/${FEED}/debian/dists/stable/InRelease`, { headers: { authorization: bearer(server.readToken), 'if-modified-since': lastModified } });
+    expect(again.status).toBe(304);
+    const deb = await buildDeb(join(work, 'ims'), { name: 'newer', version: '1.0' });
+    expect((await fetch(`${server.url}/feeds/${FEED}/debian/upload`, { method: 'PUT', headers: { authorization: bearer(server.writeToken) }, body: await readFile(deb) })).status).toBe(201);
+    const changed = await fetch(`${server.url}/feeds/${FEED}/debian/dists/stable/InRelease`, { headers: { authorization: bearer(server.readToken), 'if-modified-since': lastModified } });
+    expect(changed.status).toBe(200);
+    expect(await changed.text()).toContain('main/binary-amd64/Packages');
+  });
+
   it('answers 404 for an unknown dist, architecture file or pool file', async () => {
     for (const path of ['dists/nope/Release', 'dists/stable/main/binary-amd64/Sources', 'pool/main/a/alpha/alpha_9_all.deb']) {
       const response = await fetch(`${server.url}/feeds/${FEED}/debian/${path}`, { headers: { authorization: bearer(server.readToken) } });

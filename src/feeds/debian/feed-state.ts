@@ -14,6 +14,12 @@ import { debFileName, poolDirectory, renderStanza } from './stanza.js';
 import { renderRelease } from './release.js';
 
 export interface SignedRelease {
+  /**
+   * Last-Modified of all three: whole seconds, strictly increasing per dist (so a newer Release
+   * never looks older to If-Modified-Since); may run a little ahead of the clock under bursts,
+   * which is why the Release `Date` field uses the real time instead.
+   */
+  date: Date;
   release: string;
   inRelease: string;
   releaseGpg: string;
@@ -23,6 +29,7 @@ class DistState {
   readonly files = new Map<string, PackagesFile>();
   readonly archAll = new Map<string, string>();
   signed: Promise<SignedRelease> | undefined;
+  lastDate = 0;
 
   constructor() {
     for (const arch of DEFAULT_ARCHITECTURES) this.files.set(arch, new PackagesFile());
@@ -100,8 +107,13 @@ export class DebianFeedState {
     const dist = this.dists.get(distName);
     if (!dist) return undefined;
     if (!dist.signed) {
+      // HTTP dates have one-second resolution: a newer Release must carry a later date, or a
+      // client's If-Modified-Since could keep it on the older one.
+      const seconds = Math.max(Math.floor(Date.now() / 1000), dist.lastDate + 1);
+      dist.lastDate = seconds;
+      const date = new Date(seconds * 1000);
       const release = renderRelease({ feed, dist: distName, files: dist.files, date: new Date() });
-      const pending = Promise.all([key.clearsign(release), key.detachSign(release)]).then(([inRelease, releaseGpg]) => ({ release, inRelease, releaseGpg }));
+      const pending = Promise.all([key.clearsign(release), key.detachSign(release)]).then(([inRelease, releaseGpg]) => ({ date, release, inRelease, releaseGpg }));
       pending.catch(() => {
         if (dist.signed === pending) dist.signed = undefined;
       });

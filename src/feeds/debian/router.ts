@@ -105,6 +105,12 @@ async function releaseFile(ctx: DebianContext, req: Request, res: Response): Pro
   const signed = await state.release(distParam(req.params.dist), feedOf(req), await ctx.key());
   if (!signed) throw feedError(FeedErrorCode.notFound, 'no such dist', { dist: req.params.dist });
   res.setHeader('Cache-Control', 'no-cache');
+  res.setHeader('Last-Modified', signed.date.toUTCString());
+  const since = Date.parse(String(req.headers['if-modified-since'] ?? ''));
+  if (!Number.isNaN(since) && since >= signed.date.getTime()) {
+    res.status(304).end();
+    return;
+  }
   if (file === 'Release') res.type('text/plain').send(signed.release);
   else if (file === 'InRelease') res.type('text/plain').send(signed.inRelease);
   else res.type('application/pgp-signature').send(signed.releaseGpg);
