@@ -4,6 +4,7 @@
  * and installs skopeo (scripts/install-test-deps.sh).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Blob } from './helpers.js';
@@ -90,7 +91,6 @@ export interface LayoutEntry {
 export async function writeLayout(dir: string, entries: LayoutEntry[], blobs: Array<Blob | Buffer>): Promise<void> {
   const blobDir = join(dir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
-  const { createHash } = await import('node:crypto');
   const put = async (data: Buffer): Promise<string> => {
     const hex = createHash('sha256').update(data).digest('hex');
     await writeFile(join(blobDir, hex), data);
