@@ -201,6 +201,22 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
   } else {
     tag = assertTag(reference);
   }
+  const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
+  if (parsed.artifactType !== undefined) descriptor.artifactType = parsed.artifactType;
+  const record = (): void => {
+    const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
+    args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');
+  };
+  // Fast path (re-tag, re-put): the bytes are already stored; checked and recorded under the
+  // write lock, so GC cannot remove the file in between. One commit, no lease.
+  let stored: boolean;
+  try {
+    stored = inTransaction(db, () => (existsSync(layout.blobPath(parsed.digest)) ? (record(), true) : false));
+  } catch (err) {
+    throw mapDiskFull(err, { repository, digest: parsed.digest });
+  }
+  if (stored) return descriptor;
+
   checkReferences(db, repository, parsed, 'all'); // fail fast; checked again in the transaction
   const leaseId = takeLease(db, parsed.digest, args.leaseMs);
   try {
@@ -211,14 +227,11 @@ async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promi
       size: parsed.size,
       open: async () => ({ stream: Readable.from([body]), size: body.length, offset: 0 }),
     });
-    const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
-    args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');
+    record();
   } catch (err) {
     // On success recordManifest released the lease; on failure GC may reclaim the unreferenced file.
     releaseLease(db, leaseId);
     throw mapDiskFull(err, { repository, digest: parsed.digest });
   }
-  const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
-  if (parsed.artifactType !== undefined) descriptor.artifactType = parsed.artifactType;
   return descriptor;
 }
