@@ -8,6 +8,7 @@ export { findGitDir } from './repository.js';
 export { parseRevision, resolveRevision, type ParsedRevision } from './revision.js';
 export {
   readTopologyAtRevision,
+  DEFAULT_MAX_FILE_BYTES,
   normaliseTreePath,
   repoRelative,
   type ReadTopologyOptions,

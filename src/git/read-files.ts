@@ -37,6 +37,11 @@ export interface ReadTopologyOptions {
   maxDepth?: number;
   /** When the path does not exist at the revision: throw (default) or return no files. */
   missingPath?: 'error' | 'empty';
+  /**
+   * A file over `maxFileBytes`: throw GIT_TOO_LARGE (default), or leave it out and list it in
+   * `oversized` so the caller can report it as a validation problem at its path.
+   */
+  oversize?: 'error' | 'skip';
 }
 
 export interface TopologySnapshot {
@@ -48,7 +53,12 @@ export interface TopologySnapshot {
   pathFound: boolean;
   /** Sorted by path. */
   files: TopologyFile[];
+  /** Files left out for being over `maxFileBytes` (only with `oversize: 'skip'`), sorted by path. */
+  oversized: Array<{ path: string; size: number }>;
 }
+
+/** Default cap per topology file, the same as the topology loader's. */
+export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
 const YAML_FILE = /\.ya?ml$/i;
 const MODE_TREE = '040000';
@@ -68,6 +78,8 @@ interface Walk {
   cache: object;
   limits: Required<Pick<ReadTopologyOptions, 'maxFileBytes' | 'maxFiles' | 'maxTotalBytes' | 'maxDepth'>>;
   files: TopologyFile[];
+  oversized: Array<{ path: string; size: number }>;
+  skipOversize: boolean;
   totalBytes: number;
 }
 
@@ -80,6 +92,10 @@ async function readYamlBlob(walk: Walk, oid: string, filePath: string): Promise<
   // isomorphic-git inflates the whole object; topology files are small and the cap bounds it.
   const { blob } = await git.readBlob({ fs, gitdir: walk.gitdir, oid, cache: walk.cache });
   if (blob.byteLength > walk.limits.maxFileBytes) {
+    if (walk.skipOversize) {
+      walk.oversized.push({ path: filePath, size: blob.byteLength });
+      return;
+    }
     throw tooLarge(`${filePath} is ${blob.byteLength} bytes, over the ${walk.limits.maxFileBytes}-byte cap`, { file: filePath, size: blob.byteLength });
   }
   walk.totalBytes += blob.byteLength;
@@ -120,7 +136,7 @@ export async function readTopologyAtRevision(options: ReadTopologyOptions): Prom
   const treePath = normaliseTreePath(options.path);
   const oid = await subtreeOid(gitdir, commit, treePath, cache);
   if (oid === undefined) {
-    if (options.missingPath === 'empty') return { commit, path: treePath, pathFound: false, files: [] };
+    if (options.missingPath === 'empty') return { commit, path: treePath, pathFound: false, files: [], oversized: [] };
     throw new FerryError(GitErrorCode.pathNotFound, `path ${JSON.stringify(treePath)} is not a directory at ${options.revision}`, {
       data: { path: treePath, revision: options.revision },
     });
@@ -129,17 +145,20 @@ export async function readTopologyAtRevision(options: ReadTopologyOptions): Prom
     gitdir,
     cache,
     limits: {
-      maxFileBytes: options.maxFileBytes ?? 1024 * 1024,
+      maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
       maxFiles: options.maxFiles ?? 20_000,
       maxTotalBytes: options.maxTotalBytes ?? 64 * 1024 * 1024,
       maxDepth: options.maxDepth ?? 32,
     },
     files: [],
+    oversized: [],
+    skipOversize: options.oversize === 'skip',
     totalBytes: 0,
   };
   await walkTree(walk, oid, '', 0);
   walk.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { commit, path: treePath, pathFound: true, files: walk.files };
+  walk.oversized.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { commit, path: treePath, pathFound: true, files: walk.files, oversized: walk.oversized };
 }
 
 /** Joins a topology path and a file path for display (`topology/sites.yaml`). */

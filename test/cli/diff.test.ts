@@ -136,4 +136,18 @@ describe('ferry diff (real Git repositories made with the git CLI)', () => {
       fresh.cleanup();
     }
   });
+
+  it('reports a file over the size cap at HEAD as FILE_TOO_LARGE at its path instead of failing', async () => {
+    const fresh = createTopologyRepo();
+    try {
+      fresh.copyDir(path.join(examplesDir, 'disaster-recovery'), 'topo');
+      fresh.commit('one', {});
+      fresh.commit('two', { 'topo/huge.yaml': `# ${'x'.repeat(1024 * 1024)}\n` });
+      const r = await runInProcess([register], ['diff', 'HEAD~1', 'HEAD', '--repo', fresh.dir, '--path', 'topo']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/- `topo\/huge\.yaml:1:1` \*\*error\*\* `FILE_TOO_LARGE`/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
 });

@@ -121,6 +121,12 @@ describe('readTopologyAtRevision (real repositories made with git)', () => {
     expect(await errorCode(readTopologyAtRevision({ repo: repo.dir, revision: 'v1', path: 'topology', maxDepth: 1 }))).toBe(GitErrorCode.tooLarge);
   });
 
+  it('can leave oversized files out and list them instead of failing', async () => {
+    const snap = await readTopologyAtRevision({ repo: repo.dir, revision: 'HEAD', path: 'topology', maxFileBytes: 4, oversize: 'skip' });
+    expect(snap.files).toEqual([]);
+    expect(snap.oversized).toEqual([{ path: 'a.yaml', size: 5 }, { path: 'new.YAML', size: 5 }]);
+  });
+
   it('says when a directory is not a repository', async () => {
     const plain = mkdtempSync(path.join(os.tmpdir(), 'ferry-not-a-repo-'));
     try {

@@ -13,8 +13,8 @@ import type { CliIO } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RegisterCommand, SetExitCode } from './index.js';
 import { FerryError, errorMessage, isFerryError } from '../../errors/index.js';
-import { GitErrorCode, readTopologyAtRevision, type TopologySnapshot } from '../../git/index.js';
-import { loadTopologyFiles } from '../../topology/index.js';
+import { DEFAULT_MAX_FILE_BYTES, GitErrorCode, readTopologyAtRevision, type TopologySnapshot } from '../../git/index.js';
+import { IssueCode, loadTopologyFiles, type LoadResult, type ValidationIssue } from '../../topology/index.js';
 import { diffTopologies, renderDiffMarkdown } from '../../plan/index.js';
 
 interface DiffOptions {
@@ -26,7 +26,7 @@ interface DiffOptions {
 
 async function readBoth(base: string, head: string, opts: DiffOptions): Promise<[TopologySnapshot, TopologySnapshot]> {
   const read = (revision: string): Promise<TopologySnapshot> =>
-    readTopologyAtRevision({ repo: opts.repo, revision, path: opts.path, missingPath: 'empty' });
+    readTopologyAtRevision({ repo: opts.repo, revision, path: opts.path, missingPath: 'empty', oversize: 'skip' });
   const snapshots: [TopologySnapshot, TopologySnapshot] = [await read(base), await read(head)];
   // A path missing on one side is a topology being added or removed; missing on both is a typo.
   if (!snapshots[0].pathFound && !snapshots[1].pathFound) {
@@ -35,6 +35,21 @@ async function readBoth(base: string, head: string, opts: DiffOptions): Promise<
     });
   }
   return snapshots;
+}
+
+/** Files the reader left out for size become errors at their path, like the loader reports them. */
+function withOversized(result: LoadResult, snap: TopologySnapshot): LoadResult {
+  if (snap.oversized.length === 0) return result;
+  const issues: ValidationIssue[] = snap.oversized.map(({ path, size }) => ({
+    severity: 'error',
+    code: IssueCode.fileTooLarge,
+    message: `file is ${size} bytes, over the ${DEFAULT_MAX_FILE_BYTES}-byte limit`,
+    file: path,
+    line: 1,
+    column: 1,
+    path: '',
+  }));
+  return { ...result, issues: [...issues, ...result.issues], valid: false };
 }
 
 async function runDiff(base: string, head: string, opts: DiffOptions, io: CliIO): Promise<number> {
@@ -48,7 +63,7 @@ async function runDiff(base: string, head: string, opts: DiffOptions, io: CliIO)
   }
   const [baseSnap, headSnap] = snapshots;
   const before = loadTopologyFiles(baseSnap.files);
-  const after = loadTopologyFiles(headSnap.files);
+  const after = withOversized(loadTopologyFiles(headSnap.files), headSnap);
   const diff = diffTopologies(before.topology, after.topology);
   if (opts.format === 'json') {
     const out = {
