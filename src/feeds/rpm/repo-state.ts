@@ -8,20 +8,36 @@
  * - `repodata()` returns one consistent generation: repomd.xml and the three files it names,
  *   built at most once per index generation. The previous generation stays servable, so a
  *   client that read repomd.xml just before an upload still gets the files it names.
- * - Packages are ordered by repository and tag, so the output does not depend on upload order
- *   (two replicas with the same packages serve the same bytes, apart from timestamps).
+ * - Packages are spread over BUCKETS by a hash of their repository and tag, and ordered by bucket
+ *   then key, so the output does not depend on upload order (two replicas with the same packages
+ *   serve the same bytes, apart from timestamps). Each bucket is one gzip member, cached: an
+ *   upload re-compresses one bucket, not the feed (the cost of a new generation grows with the
+ *   feed only through concatenating and hashing the cached members).
  */
+import { createHash } from 'node:crypto';
 import type { PackageIndex, PackageRecord } from '../artifact/index.js';
 import type { RpmPackageMeta } from './metadata.js';
 import {
-  buildRepodataFile,
+  assembleRepodataFile,
+  compressBlock,
   REPODATA_KINDS,
   renderPackage,
   renderRepomd,
   repodataHref,
+  type CompressedBlock,
   type PackageFragments,
   type RepodataFile,
+  type RepodataKind,
 } from './repodata.js';
+
+/** Number of gzip blocks a feed's repodata is cut into (~80 packages each at 20,000 packages). */
+export const BUCKETS = 256;
+
+function bucketOf(key: string): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % BUCKETS;
+}
+
+type Blocks = Record<RepodataKind, CompressedBlock>;
 
 export interface RepodataGeneration {
   generation: number;
@@ -37,13 +53,21 @@ interface Entry {
   fragments: PackageFragments;
 }
 
+function sortedKeys(entries: Map<string, Entry>): string[] {
+  return [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
 /** `Packages/<file name>` under which a package is served (its `location href`). */
 export function packageHref(meta: RpmPackageMeta): string {
   return `Packages/${meta.fileName}`;
 }
 
 export class RpmRepoState {
-  private readonly entries = new Map<string, Entry>();
+  /** bucket → (repository:tag → entry) */
+  private readonly buckets = new Map<number, Map<string, Entry>>();
+  private readonly blocks = new Map<number, Blocks>();
+  private readonly dirty = new Set<number>();
+  private count = 0;
   private readonly byFileName = new Map<string, PackageRecord<RpmPackageMeta>>();
   private current: RepodataGeneration | undefined;
   private previous: RepodataGeneration | undefined;
@@ -56,13 +80,18 @@ export class RpmRepoState {
     index.subscribe((event) => {
       const key = `${event.record.repository}:${event.record.tag}`;
       const meta = event.record.metadata;
+      const bucket = bucketOf(key);
+      let entries = this.buckets.get(bucket);
+      if (!entries) this.buckets.set(bucket, (entries = new Map()));
+      if (entries.delete(key)) this.count--;
       if (event.type === 'add') {
-        this.entries.set(key, { record: event.record, fragments: renderPackage(meta, packageHref(meta), meta.buildTime) });
+        entries.set(key, { record: event.record, fragments: renderPackage(meta, packageHref(meta), meta.buildTime) });
+        this.count++;
         this.byFileName.set(meta.fileName, event.record);
-      } else {
-        this.entries.delete(key);
-        if (this.byFileName.get(meta.fileName) === event.record) this.byFileName.delete(meta.fileName);
+      } else if (this.byFileName.get(meta.fileName) === event.record) {
+        this.byFileName.delete(meta.fileName);
       }
+      this.dirty.add(bucket);
     });
   }
 
@@ -87,11 +116,29 @@ export class RpmRepoState {
     return gen.files.get(name) ?? this.previous?.files.get(name);
   }
 
+  /** Re-compresses the buckets that changed since the last build. */
+  private compressDirty(): void {
+    for (const bucket of this.dirty) {
+      const entries = this.buckets.get(bucket);
+      if (!entries || entries.size === 0) {
+        this.buckets.delete(bucket);
+        this.blocks.delete(bucket);
+        continue;
+      }
+      const ordered = sortedKeys(entries).map((k) => entries.get(k)!.fragments);
+      const blocks = {} as Blocks;
+      for (const kind of REPODATA_KINDS) blocks[kind] = compressBlock(ordered.map((f) => f[kind]));
+      this.blocks.set(bucket, blocks);
+    }
+    this.dirty.clear();
+  }
+
   private async build(): Promise<RepodataGeneration> {
     const generation = this.index.generation;
-    const sorted = [...this.entries.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e.fragments);
+    this.compressDirty();
+    const order = [...this.blocks.keys()].sort((a, b) => a - b).map((b) => this.blocks.get(b)!);
     const timestamp = Math.floor(Date.now() / 1000);
-    const built = REPODATA_KINDS.map((kind) => buildRepodataFile(kind, sorted.map((f) => f[kind]), timestamp));
+    const built = REPODATA_KINDS.map((kind) => assembleRepodataFile(kind, order.map((b) => b[kind]), this.count, timestamp));
     const repomd = Buffer.from(renderRepomd(built, timestamp), 'utf8');
     const files = new Map<string, RepodataFile>();
     for (const f of built) {

@@ -5,7 +5,7 @@
  * Contract: the output has the element order, namespaces and attributes createrepo_c writes, so
  * dnf/yum/zypper read it as they read createrepo_c's; every text and attribute is XML-escaped and
  * characters XML 1.0 forbids are dropped. Per-package fragments are pure functions of the
- * metadata, so a cache can keep them and concatenate (see repo-index.ts).
+ * metadata, so a cache can keep them and concatenate (see repo-state.ts).
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
@@ -114,18 +114,42 @@ export interface RepodataFile {
   timestamp: number;
 }
 
-/** Builds `<kind>.xml.gz` from the fragments (in the given order). */
+/** Builds `<kind>.xml.gz` from the fragments (in the given order), as one gzip member. */
 export function buildRepodataFile(kind: RepodataKind, fragments: string[], timestamp: number): RepodataFile {
-  const xml = Buffer.from(XML_DECL + HEADS[kind](fragments.length) + fragments.join('') + TAILS[kind], 'utf8');
-  const gz = gzipSync(xml, { level: 6 });
-  return {
-    kind,
-    gz,
-    checksum: sha256Hex(gz),
-    openChecksum: sha256Hex(xml),
-    openSize: xml.length,
-    timestamp,
-  };
+  const body = Buffer.from(fragments.join(''), 'utf8');
+  return assembleRepodataFile(kind, [{ xml: body, gz: gzipSync(body, { level: 6 }) }], fragments.length, timestamp);
+}
+
+/** A block of consecutive packages: its XML and that XML compressed as one gzip member. */
+export interface CompressedBlock {
+  xml: Buffer;
+  gz: Buffer;
+}
+
+export function compressBlock(fragments: string[]): CompressedBlock {
+  const xml = Buffer.from(fragments.join(''), 'utf8');
+  return { xml, gz: gzipSync(xml, { level: 6 }) };
+}
+
+/**
+ * `<kind>.xml.gz` as a multi-member gzip file (RFC 1952 section 2.2): one member for the XML
+ * declaration and root element, one per block of packages, one for the closing tag. zlib-based
+ * readers (libsolv/librepo behind dnf, yum's Python gzip, `gzip -d`) read it as one stream; a
+ * change re-compresses one block instead of the whole feed. Checksums and sizes are over the
+ * whole file, as repomd.xml requires.
+ */
+export function assembleRepodataFile(kind: RepodataKind, blocks: CompressedBlock[], packages: number, timestamp: number): RepodataFile {
+  const head = Buffer.from(XML_DECL + HEADS[kind](packages), 'utf8');
+  const tail = Buffer.from(TAILS[kind], 'utf8');
+  const parts: CompressedBlock[] = [{ xml: head, gz: gzipSync(head) }, ...blocks, { xml: tail, gz: gzipSync(tail) }];
+  const gz = Buffer.concat(parts.map((p) => p.gz));
+  const open = createHash('sha256');
+  let openSize = 0;
+  for (const p of parts) {
+    open.update(p.xml);
+    openSize += p.xml.length;
+  }
+  return { kind, gz, checksum: sha256Hex(gz), openChecksum: open.digest('hex'), openSize, timestamp };
 }
 
 /** `repodata/<checksum>-<kind>.xml.gz`, the unique name repomd.xml points at. */
