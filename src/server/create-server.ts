@@ -41,6 +41,8 @@ export interface ServerDeps {
   uploadTtlMs?: number;
   /** Largest blob accepted by upload; default 16 GiB. */
   maxBlobBytes?: number;
+  /** Open upload sessions at most (429 TOOMANYREQUESTS beyond); default 1000. */
+  maxUploadSessions?: number;
   /** Largest manifest accepted; default 4 MiB (distribution spec recommendation). */
   maxManifestBytes?: number;
 }
@@ -53,6 +55,7 @@ export function createServer(deps: ServerDeps): Express {
     dir: deps.uploadsDir ?? join(deps.dataDir, 'uploads'),
     ...(deps.uploadTtlMs === undefined ? {} : { ttlMs: deps.uploadTtlMs }),
     ...(deps.maxBlobBytes === undefined ? {} : { maxBytes: deps.maxBlobBytes }),
+    ...(deps.maxUploadSessions === undefined ? {} : { maxSessions: deps.maxUploadSessions }),
   });
 
   const app = express();

@@ -43,6 +43,8 @@ export const ServerErrorCode = {
   badRequest: 'SERVER_BAD_REQUEST',
 } as const;
 
+const RETRY_AFTER_SECONDS = 10;
+
 /** The distribution spec's error codes with their usual status. */
 const ociCodes = {
   BLOB_UNKNOWN: 404,
@@ -134,6 +136,7 @@ export function createErrorHandler({ log, realm }: ErrorHandlerOptions): ErrorRe
       return;
     }
     if (mapped.status === 401) res.setHeader('WWW-Authenticate', challenge(realm()));
+    if (mapped.status === 429) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     const ferry = isFerryError(err) ? err : undefined;
     const message = ferry?.message ?? errorMessage(err);
     send(req, res, mapped.status, mapped.oci, ferry?.code ?? ErrorCode.invalidInput, message, ferry?.data);

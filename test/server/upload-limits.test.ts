@@ -44,6 +44,24 @@ describe('upload limits', () => {
     expect(second.status).toBe(413);
   });
 
+  it('refuses more open sessions than the cap with 429 TOOMANYREQUESTS and Retry-After', async () => {
+    const small = await startTestServer({ incoming: [admin.rule], anonymousRead: false }, { maxUploadSessions: 2 });
+    try {
+      const post = () => fetch(`${small.url}/v2/apps/many/blobs/uploads/`, { method: 'POST', headers: auth });
+      expect((await post()).status).toBe(202);
+      const second = await post();
+      expect(second.status).toBe(202);
+      const third = await post();
+      expect(third.status).toBe(429);
+      expect(third.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(await errorCode(third)).toBe('TOOMANYREQUESTS');
+      await fetch(`${small.url}${second.headers.get('location')}`, { method: 'DELETE', headers: auth });
+      expect((await post()).status).toBe(202);
+    } finally {
+      await small.close();
+    }
+  });
+
   it('binds a session to its repository', async () => {
     const location = await startUpload('apps/one');
     const other = location.replace('/apps/one/', '/apps/two/');

@@ -34,6 +34,8 @@ export interface UploadSessionsOptions {
   ttlMs?: number;
   /** Largest blob accepted through an upload; default 16 GiB. */
   maxBytes?: number;
+  /** Open sessions at most; more get TOOMANYREQUESTS (429) until some finish or expire. Default 1000. */
+  maxSessions?: number;
 }
 
 export interface UploadSessions {
@@ -54,7 +56,7 @@ export interface UploadSessions {
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SWEEP_EVERY_MS = 60_000;
 
-export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 * 1024 ** 3 }: UploadSessionsOptions): UploadSessions {
+export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 * 1024 ** 3, maxSessions = 1000 }: UploadSessionsOptions): UploadSessions {
   const busy = new Set<string>();
   // Running sha256 per session while its chunks arrive in order; recomputed from disk if lost.
   const hashes = new Map<string, { hash: Hash; size: number }>();
@@ -113,7 +115,11 @@ export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 *
     maxBytes,
     async create(repository) {
       await mkdir(dir, { recursive: true });
-      if (Date.now() - lastSweep > SWEEP_EVERY_MS) void sweep().catch(() => undefined);
+      if (Date.now() - lastSweep > SWEEP_EVERY_MS) await sweep();
+      const open = (await readdir(dir)).filter((name) => name.endsWith('.json')).length;
+      if (open >= maxSessions) {
+        throw serverError(ServerErrorCode.tooManyRequests, 'too many open upload sessions, retry later', { limit: maxSessions });
+      }
       const id = randomUUID();
       const p = paths(id);
       await writeFile(p.data, '');
