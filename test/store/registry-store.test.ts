@@ -75,4 +75,26 @@ describe('registry store specifics', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('pruning a retired feed deletes its manifests in the registry (for the registry GC to reclaim)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-registry-store-'));
+    const store = await createRegistryStore({ client: { registry: registry.host }, dir, namespace: 'prune' });
+    const client = createRegistryClient({ registry: registry.host });
+    try {
+      await store.feedEnsure('old', 'oci');
+      const config = blob(Buffer.from('{"os":"plan9"}'), OCI_CONFIG);
+      await store.blobPut('old/app', config.descriptor, sourceOf(config.bytes));
+      const m = imageManifest(config, []);
+      await store.manifestPut('old/app', 'v1', m.mediaType, m.body);
+      expect(await client.manifestHead('prune/old/app', m.digest)).toBeDefined();
+      await store.feedRetire('old');
+      await store.feedPrune('old');
+      expect(await client.manifestHead('prune/old/app', m.digest)).toBeUndefined();
+      expect(await store.feedGet('old')).toBeUndefined();
+    } finally {
+      client.close();
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -24,13 +24,13 @@ import { join } from 'node:path';
 import { catalogMethods, requireManifest } from '../catalog.js';
 import { storeError, StoreErrorCode } from '../errors.js';
 import { parseManifest } from '../manifest.js';
-import { assertDigest, assertTag, isDigest, normaliseOrigin } from '../names.js';
+import { assertDigest, assertFeedName, assertTag, isDigest, normaliseOrigin } from '../names.js';
 import type { GcResult, Store, WriteContext } from '../store.js';
 import { ensureRepository, expireLeases } from '../sqlite/blobs.js';
 import { inTransaction, openDatabase, type Db } from '../sqlite/database.js';
-import { requireActiveFeed } from '../sqlite/feeds.js';
+import { feedGet, feedPrune, requireActiveFeed } from '../sqlite/feeds.js';
 import { verifiedSource } from './verified-source.js';
-import { checkReferences, recordManifest, removeManifest, removeTag, resolveManifest } from '../sqlite/manifests.js';
+import { checkReferences, feedManifests, recordManifest, removeManifest, removeTag, resolveManifest } from '../sqlite/manifests.js';
 
 export interface RegistryStoreOptions {
   /** How to reach the registry (or an existing client, e.g. one shared with replication). */
@@ -54,6 +54,17 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
   const db = openDatabase(join(dir, 'ferry.db'), { busyTimeoutMs: options.busyTimeoutMs });
   const remote = (repository: string): string => (namespace ? `${namespace}/${repository}` : repository);
   let closed = false;
+  /** Manifest DELETE by digest; a manifest already gone is fine. */
+  const deleteInRegistry = async (repository: string, digest: string): Promise<void> => {
+    try {
+      await client.manifestDelete(remote(repository), digest);
+    } catch (err) {
+      if (isFerryError(err) && (err.data as { status?: number }).status === 405) {
+        throw storeError(StoreErrorCode.unsupported, 'the registry refuses deletes (enable storage.delete)', { repository, digest }, err);
+      }
+      throw err;
+    }
+  };
 
   const store: Store = {
     description: `registry store ${client.description}`,
@@ -98,6 +109,14 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
     manifestPutWithContext: async (repository, reference, mediaType, body, context) =>
       manifestPut(db, client, remote, { repository, reference, mediaType, body, origin: normaliseOrigin(context.origin), log }),
 
+    /** Deletes the feed's manifests in the registry (its GC then reclaims blobs), then ferry's metadata. */
+    async feedPrune(name: string): Promise<void> {
+      const feed = feedGet(db, assertFeedName(name));
+      if (!feed) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed: name });
+      if (!feed.retired) throw storeError(StoreErrorCode.feedNotRetired, 'retire the feed before pruning it', { feed: name });
+      for (const { repository, digest } of feedManifests(db, name)) await deleteInRegistry(repository, digest);
+      feedPrune(db, name);
+    },
     async tagDelete(repository: string, tag: string, context?: WriteContext): Promise<boolean> {
       const feed = requireActiveFeed(db, repository);
       return removeTag(db, feed, repository, assertTag(tag), normaliseOrigin(context?.origin));
@@ -106,14 +125,7 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
       const feed = requireActiveFeed(db, repository);
       const origin = normaliseOrigin(context?.origin);
       if (!resolveManifest(db, repository, assertDigest(digest))) return false;
-      try {
-        await client.manifestDelete(remote(repository), digest);
-      } catch (err) {
-        if (isFerryError(err) && (err.data as { status?: number }).status === 405) {
-          throw storeError(StoreErrorCode.unsupported, 'the registry refuses deletes (enable storage.delete)', { repository, digest }, err);
-        }
-        throw err;
-      }
+      await deleteInRegistry(repository, digest);
       return removeManifest(db, feed, repository, digest, origin);
     },
 

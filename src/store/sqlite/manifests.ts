@@ -198,3 +198,8 @@ export function referrers(db: Db, repository: string, digest: string, artifactTy
     return d;
   });
 }
+
+/** Every manifest of every repository of the feed (for backends that must delete content elsewhere). */
+export function feedManifests(db: Db, feed: string): { repository: string; digest: string }[] {
+  return sql(db, 'SELECT m.repository, m.digest FROM manifests m JOIN repositories r ON r.name = m.repository WHERE r.feed = ? ORDER BY m.repository, m.digest').all(feed) as { repository: string; digest: string }[];
+}
