@@ -22,8 +22,8 @@ function replicationBlock(r: PlannedReplication): string[] {
   const rows: string[][] = [];
   const type = r.feedType === undefined ? '' : ` (${r.feedType})`;
   if (r.upstream !== undefined) {
-    const repos = r.upstream.repositories?.length ? ` repositories ${r.upstream.repositories.join(', ')}` : '';
-    rows.push(['upstream', `${r.upstream.name} ${r.upstream.url ?? '(undefined upstream)'}${repos}`]);
+    rows.push(['upstream', `${r.upstream.name} ${r.upstream.url ?? '(undefined upstream)'}`]);
+    if (r.upstream.repositories?.length) rows.push(['repositories', r.upstream.repositories.join(', ')]);
     if (r.upstream.credentials !== undefined) rows.push(['credentials', formatSecretRef(r.upstream.credentials)]);
     rows.push(['feeds', `${r.localFeed} ${ARROW[r.role]} ${r.upstream.name}${type}`]);
   } else {
@@ -38,7 +38,8 @@ function replicationBlock(r: PlannedReplication): string[] {
   rows.push(['filter', formatFilter(r.filter)]);
   rows.push(['deletes', r.deletes]);
   if (r.fallback.length > 0) rows.push(['fallback', r.fallback.map(formatPeer).join(', then ')]);
-  if (r.connects) rows.push(['token', r.token === undefined ? '(none)' : formatSecretRef(r.token)]);
+  // An upstream is reached with its own credentials (above), not a ferry sync token.
+  if (r.connects && (r.upstream === undefined || r.token !== undefined)) rows.push(['token', r.token === undefined ? '(none)' : formatSecretRef(r.token)]);
   return [`  ${r.name}  ${ROLE_TEXT[r.role]}${r.suspended ? '  [SUSPENDED]' : ''}`, ...alignColumns(rows, '    ')];
 }
 
