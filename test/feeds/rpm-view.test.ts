@@ -145,6 +145,21 @@ describe('rpm view', () => {
     expect(await (await get('repodata/repomd.xml')).text()).toBe(before);
   });
 
+  it('deletes a package with a write token; repodata follows', async () => {
+    const del = (token: string): Promise<Response> =>
+      fetch(`${base}/Packages/ferry-deps-0.9-1.noarch.rpm`, { method: 'DELETE', headers: { authorization: bearer(token) } });
+    expect((await del(server.readToken)).status).toBe(403);
+    expect((await del(server.writeToken)).status).toBe(204);
+    expect((await del(server.writeToken)).status).toBe(404);
+    expect(await packageCount()).toBe(2);
+    const repomd = await (await get('repodata/repomd.xml')).text();
+    const href = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(repomd)?.[1] ?? '';
+    const primary = gunzipSync(Buffer.from(await (await get(href)).arrayBuffer())).toString('utf8');
+    expect(primary).toContain('packages="2"');
+    expect(primary).not.toContain('<name>ferry-deps</name>');
+    expect((await get('Packages/ferry-deps-0.9-1.noarch.rpm')).status).toBe(404);
+  });
+
   /** A dnf configuration under `dir` that trusts `keys` (file names in `dir`). */
   async function dnfSetup(dir: string, keys: string[]): Promise<string[]> {
     await mkdir(join(dir, 'repos.d'), { recursive: true });

@@ -6,6 +6,7 @@
  *   GET  repodata/repomd.xml.asc      detached OpenPGP signature of repomd.xml (if the feed signs)
  *   GET  repodata/<sha>-<kind>.xml.gz primary / filelists / other (also as `<kind>.xml.gz`)
  *   GET  Packages/<file>.rpm          the package, streamed from its layer blob (Range, ETag)
+ *   DELETE Packages/<file>.rpm        write token; removes that NEVRA from the feed
  *   GET  key.asc                      the public key that signs repomd.xml
  *
  * Contract: an upload is fully parsed and checked before anything is written; a refused upload
@@ -17,6 +18,7 @@ import { Router, type Request, type Response } from 'express';
 import { join } from 'node:path';
 import type { FeedViewDeps } from '../types.js';
 import {
+  deletePackage,
   feedError,
   FeedErrorCode,
   feedErrorHandler,
@@ -103,6 +105,20 @@ export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = 
     const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
     if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
     await sendBlob(req, res, store, record.repository, record.file, { contentType: RPM_FILE_MEDIA_TYPE });
+  });
+
+  router.delete('/Packages/:file', async (req, res) => {
+    const feed = feedOf(req);
+    authorize(req, feed, 'write');
+    const name = String(req.params.file);
+    const state = states.get(feed);
+    await state.index.refresh();
+    const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
+    if (!record || !(await deletePackage(store, feed, record.name, record.version, { origin: 'local' }))) {
+      throw feedError(FeedErrorCode.notFound, 'no such package file', {});
+    }
+    log.info({ feed, name: record.name, version: record.version }, 'rpm package deleted');
+    res.status(204).end();
   });
 
   router.get('/key.asc', async (req, res) => {
