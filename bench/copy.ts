@@ -38,7 +38,7 @@ async function randomFile(path: string, bytes: number): Promise<Descriptor> {
   for (let done = 0; done < bytes; done += 1 << 20) {
     const chunk = randomBytes(Math.min(1 << 20, bytes - done));
     hash.update(chunk);
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
   }
   await new Promise<void>((r) => out.end(() => r()));
   return { mediaType: MediaType.ociLayerGzip, digest: `sha256:${hash.digest('hex')}`, size: bytes };
