@@ -14,7 +14,8 @@
  * - Concurrency: writers of the same `partialPath` are serialised by an exclusive lock file
  *   `<partialPath>.lock` (created with O_EXCL, holding the writer's pid). A second writer waits
  *   until the lock is gone, then finds `finalPath` present and returns `{transferred: 0}`. A lock
- *   whose pid is no longer alive (the writer was killed) is stale and is taken over.
+ *   whose pid is no longer alive (the writer was killed) is stale and is taken over, and so is a
+ *   lock whose partial has not grown for 5 minutes (its pid may have been reused).
  */
 import { createHash, type Hash } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
@@ -47,6 +48,8 @@ export interface BlobFileOptions {
 
 const WRITE_BATCH = 1024 * 1024;
 const LOCK_POLL_MS = 50;
+/** A live-pid lock whose partial has not grown for this long is stale (pid reuse after kill -9). */
+const STALE_LOCK_MS = 5 * 60_000;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** See the file comment for the guarantees. Returns the bytes read from the source. */
@@ -317,8 +320,20 @@ async function lockIsStale(lockPath: string): Promise<boolean> {
   }
   try {
     process.kill(pid, 0);
-    return false;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  // The pid is alive, but it may be another process that reused a dead writer's pid: a writer
+  // that has not grown the partial (nor taken the lock) for STALE_LOCK_MS is not writing.
+  const partial = lockPath.slice(0, -'.lock'.length);
+  const touched = Math.max(await mtime(lockPath), await mtime(partial));
+  return touched > 0 && Date.now() - touched > STALE_LOCK_MS;
+}
+
+async function mtime(path: string): Promise<number> {
+  try {
+    return (await stat(path)).mtimeMs;
+  } catch {
+    return 0;
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, utimes, rm, stat, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -138,6 +138,17 @@ describe('writeBlobFile', () => {
     const data = randomBytes(10_000);
     await mkdir(join(dir, 'partial'), { recursive: true });
     await writeFile(`${paths().partialPath}.lock`, '999999999');
+    await writeBlobFile({ ...paths(), digest: sha(data), size: data.length, open: source(data).open });
+    expect((await readFile(paths().finalPath)).equals(data)).toBe(true);
+  });
+
+  it('takes over a lock of a live pid that has not progressed for minutes (pid reuse)', async () => {
+    const data = randomBytes(10_000);
+    await mkdir(join(dir, 'partial'), { recursive: true });
+    const lock = `${paths().partialPath}.lock`;
+    await writeFile(lock, String(process.pid));
+    const old = new Date(Date.now() - 10 * 60_000);
+    await utimes(lock, old, old);
     await writeBlobFile({ ...paths(), digest: sha(data), size: data.length, open: source(data).open });
     expect((await readFile(paths().finalPath)).equals(data)).toBe(true);
   });
