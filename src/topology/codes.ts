@@ -15,6 +15,7 @@ export const IssueCode = {
   yamlDuplicateKey: 'YAML_DUPLICATE_KEY',
   yamlTab: 'YAML_TAB',
   yamlAliasLimit: 'YAML_ALIAS_LIMIT',
+  yamlTooDeep: 'YAML_TOO_DEEP',
   yamlUnknownTag: 'YAML_UNKNOWN_TAG',
   yamlWarning: 'YAML_WARNING',
   // Documents

@@ -70,7 +70,7 @@ export async function loadTopologyDir(dir: string, options?: LoadOptions): Promi
     throw new FerryError(ErrorCode.io, `cannot read topology directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { data: { dir }, cause: err });
   }
   const issues: ValidationIssue[] = [];
-  const paths = await listYamlFiles(root, issues);
+  const paths = await listYamlFiles(root, issues, opts.maxFiles + 1);
   const files: TopologyFile[] = [];
   let total = 0;
   for (const { rel, abs } of paths) {
@@ -129,8 +129,11 @@ function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: R
   return { topology, issues: sorted, valid: !sorted.some((i) => i.severity === 'error') };
 }
 
-/** Regular YAML files under root, sorted by relative path; symlinks leaving root are reported. */
-async function listYamlFiles(root: string, issues: ValidationIssue[]): Promise<Array<{ rel: string; abs: string }>> {
+/**
+ * Regular YAML files under root, sorted by relative path; symlinks leaving root are reported.
+ * Stops walking once `limit` files are found (the caller reports TOPOLOGY_TOO_LARGE).
+ */
+async function listYamlFiles(root: string, issues: ValidationIssue[], limit: number): Promise<Array<{ rel: string; abs: string }>> {
   const out: Array<{ rel: string; abs: string }> = [];
   const visited = new Set<string>([root]);
   const walk = async (dirAbs: string): Promise<void> => {
@@ -143,6 +146,7 @@ async function listYamlFiles(root: string, issues: ValidationIssue[]): Promise<A
       return;
     }
     for (const name of names) {
+      if (out.length >= limit) return;
       if (name.startsWith('.')) continue; // .git, .github, editor files: never topology
       const abs = join(dirAbs, name);
       let real: string;

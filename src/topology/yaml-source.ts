@@ -31,6 +31,8 @@ export interface ParsedFile {
 
 export interface ParseOptions {
   maxAliasCount: number;
+  /** Deepest nesting of flow collections (`[`/`{`) accepted (default 64). */
+  maxFlowDepth?: number;
   /** Issues reported per file at most (a garbage file must not print a million lines). */
   maxIssuesPerFile: number;
 }
@@ -66,6 +68,14 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
     const p = lineCounter.linePos(offset);
     return { file, line: p.line, column: p.col };
   };
+  // The parser recurses per nesting level: a megabyte of "[[[[" costs seconds of CPU before it
+  // gives up. A linear pre-scan refuses such files up front.
+  const deep = flowDepthOffset(text, options.maxFlowDepth ?? 64);
+  if (deep >= 0) {
+    const at = positionOfOffset(text, deep);
+    issues.push(makeIssue('error', IssueCode.yamlTooDeep, `flow collections ("[" / "{") nested deeper than ${options.maxFlowDepth ?? 64} levels: refused`, { file, ...at }, ''));
+    return { documents, issues };
+  }
   let docs: Document.Parsed[];
   try {
     docs = parseAllDocuments(text, { lineCounter, version: '1.2', schema: 'core', uniqueKeys: true, prettyErrors: true }) as Document.Parsed[];
@@ -132,9 +142,19 @@ export function lazyLocator(file: string, text: string, index: number, cache: Re
 /** Adds the document's errors and warnings as issues; false when the document is unusable. */
 function collectYamlProblems(doc: Document.Parsed, pos: (offset: number) => SourcePosition, issues: ValidationIssue[]): boolean {
   for (const e of doc.errors) {
-    const code =
-      e.code === 'DUPLICATE_KEY' ? IssueCode.yamlDuplicateKey : e.code === 'TAB_AS_INDENT' ? IssueCode.yamlTab : IssueCode.yamlSyntax;
-    const message = e.code === 'TAB_AS_INDENT' ? 'tab characters are not allowed for indentation in YAML; use spaces' : firstLine(e.message);
+    const tooDeep = /call stack/i.test(e.message);
+    const code = tooDeep
+      ? IssueCode.yamlTooDeep
+      : e.code === 'DUPLICATE_KEY'
+        ? IssueCode.yamlDuplicateKey
+        : e.code === 'TAB_AS_INDENT'
+          ? IssueCode.yamlTab
+          : IssueCode.yamlSyntax;
+    const message = tooDeep
+      ? 'YAML nested too deeply to read: refused'
+      : e.code === 'TAB_AS_INDENT'
+        ? 'tab characters are not allowed for indentation in YAML; use spaces'
+        : firstLine(e.message);
     issues.push(makeIssue('error', code, message, pos(e.pos[0]), ''));
   }
   let ok = doc.errors.length === 0;
@@ -187,6 +207,32 @@ function makeLocator(doc: Document.Parsed, pos: (offset: number) => SourcePositi
     const target = keyNode && (options.key || collection) ? keyNode : node;
     return pos(target?.range?.[0] ?? doc.range[0]);
   };
+}
+
+/**
+ * Offset of the first `[`/`{` that opens a level deeper than `max`, or -1. Skips quoted
+ * strings and comments; brackets inside plain scalars may over-count, which only matters for
+ * text with dozens of unbalanced brackets (never a real topology).
+ */
+export function flowDepthOffset(text: string, max: number): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      if (depth > 0) depth--;
+    } else if (c === 0x22) {
+      i++;
+      while (i < text.length && text.charCodeAt(i) !== 0x22) i += text.charCodeAt(i) === 0x5c ? 2 : 1;
+    } else if (c === 0x27) {
+      i++;
+      while (i < text.length && !(text.charCodeAt(i) === 0x27 && text.charCodeAt(i + 1) !== 0x27)) i += text.charCodeAt(i) === 0x27 ? 2 : 1;
+    } else if (c === 0x23 && (i === 0 || text.charCodeAt(i - 1) <= 0x20)) {
+      while (i < text.length && text.charCodeAt(i) !== 0x0a) i++;
+    }
+  }
+  return -1;
 }
 
 function positionOfOffset(text: string, offset: number): { line: number; column: number } {
