@@ -154,6 +154,9 @@ describe('chocolatey view: OData', () => {
     const res = await get('package/ferry.base/1.0.10.0');
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(makeNupkg({ id: 'Ferry.Base', version: '1.0.10' }))).toBe(true);
+    const media = await get("Packages(Id='Ferry.Base',Version='1.0.10')/$value");
+    expect(media.status).toBe(200);
+    expect(Buffer.from(await media.arrayBuffer()).equals(makeNupkg({ id: 'Ferry.Base', version: '1.0.10' }))).toBe(true);
     const del = (token: string): Promise<Response> => fetch(`${src}package/Ferry.Base/1.0.0`, { method: 'DELETE', headers: { 'X-NuGet-ApiKey': token } });
     expect((await del(server.readToken)).status).toBe(403);
     expect((await del(server.writeToken)).status).toBe(204);

@@ -4,7 +4,7 @@
  *   GET  /                                   service document
  *   GET  /$metadata                          EDMX of V2FeedPackage
  *   GET  /Packages[()][/$count]              $filter $orderby $top $skip $inlinecount
- *   GET  /Packages(Id='x',Version='y')       one entry
+ *   GET  /Packages(Id='x',Version='y')       one entry (`/$value`: its .nupkg)
  *   GET  /FindPackagesById()?id='x'          every version of an id
  *   GET  /Search()[/$count]?searchTerm=…&targetFramework=…&includePrerelease=…
  *   GET  /GetUpdates()?packageIds=…&versions=…&includePrerelease=…&includeAllVersions=…
@@ -59,89 +59,111 @@ function decodePath(path: string): string {
   }
 }
 
-const KEY = /^\/Packages\(Id='((?:[^']|'')+)',Version='((?:[^']|'')+)'\)$/;
+const KEY = /^\/Packages\(Id='((?:[^']|'')+)',Version='((?:[^']|'')+)'\)(\/\$value)?$/;
 const COLLECTION = /^\/(Packages|Search|FindPackagesById|GetUpdates)(?:\(\))?(\/\$count)?$/;
 
+/** Shared state of one mounted view. */
+interface Context {
+  deps: FeedViewDeps;
+  states: IndexCache<NupkgMeta, ChocolateyFeedState>;
+  tmpDir: string;
+  maxUploadBytes: number;
+  zipLimits: ZipLimits | undefined;
+  pageSize: number | undefined;
+}
+
+async function feedState(ctx: Context, req: Request, access: 'read' | 'write'): Promise<{ feed: string; state: ChocolateyFeedState }> {
+  const feed = feedOf(req);
+  ctx.deps.authorize(req, feed, access);
+  const state = ctx.states.get(feed);
+  await state.refresh();
+  return { feed, state };
+}
+
+async function push(ctx: Context, req: Request, res: Response): Promise<void> {
+  const feed = feedOf(req);
+  ctx.deps.authorize(req, feed, 'write');
+  const file = await receivePackage(req, { tmpDir: ctx.tmpDir, maxBytes: ctx.maxUploadBytes });
+  try {
+    const meta = await storeNupkg(ctx.deps, feed, file, ctx.zipLimits);
+    ctx.deps.log.info({ feed, id: meta.id, version: meta.normalizedVersion }, 'nuget package stored');
+    res.status(201).end();
+  } finally {
+    await file.dispose();
+  }
+}
+
+async function download(ctx: Context, req: Request, res: Response, id: string, version: string): Promise<void> {
+  const { state } = await feedState(ctx, req, 'read');
+  const hit = state.find(id, version);
+  if (!hit) throw feedError(FeedErrorCode.notFound, 'no such package version', {});
+  const m = hit.record.metadata;
+  await sendBlob(req, res, ctx.deps.store, hit.record.repository, hit.record.file, {
+    contentType: 'application/zip',
+    fileName: `${m.id}.${m.normalizedVersion}.nupkg`,
+  });
+}
+
+async function remove(ctx: Context, req: Request, res: Response): Promise<void> {
+  const feed = feedOf(req);
+  ctx.deps.authorize(req, feed, 'write');
+  const version = normalize(String(req.params.version));
+  const id = String(req.params.id).toLowerCase();
+  if (!version || !(await deletePackage(ctx.deps.store, feed, id, version, { origin: 'local' }))) {
+    throw feedError(FeedErrorCode.notFound, 'no such package version', {});
+  }
+  res.status(204).end();
+}
+
+/** Every other GET: `$metadata`, an entry by key (or its `$value`), a collection (or its `$count`). */
+async function odata(ctx: Context, req: Request, res: Response): Promise<void> {
+  const path = decodePath(req.path);
+  if (path === '/$metadata') {
+    ctx.deps.authorize(req, feedOf(req), 'read');
+    return sendXml(res, renderMetadata(), 'application/xml');
+  }
+  const key = KEY.exec(path);
+  if (key) {
+    const [id, version] = [key[1]!.replace(/''/g, "'"), key[2]!.replace(/''/g, "'")];
+    if (key[3]) return download(ctx, req, res, id, version);
+    const { state } = await feedState(ctx, req, 'read');
+    const hit = state.find(id, version);
+    if (!hit) throw feedError(FeedErrorCode.notFound, 'no such package version', {});
+    const semVer2 = /^[2-9]/.test(literal(query(req).semVerLevel));
+    return sendXml(res, renderEntry(semVer2 ? hit.props : hit.legacyProps, baseUrl(req)), 'application/atom+xml');
+  }
+  const coll = COLLECTION.exec(path);
+  if (!coll) {
+    ctx.deps.authorize(req, feedOf(req), 'read');
+    throw feedError(FeedErrorCode.notFound, 'no such resource', {});
+  }
+  const { state } = await feedState(ctx, req, 'read');
+  const answer = answerCollection(state, coll[1] as Collection, query(req), baseUrl(req), coll[2] !== undefined, ctx.pageSize);
+  if (answer.type === 'count') {
+    res.setHeader('Content-Type', 'text/plain;charset=utf-8');
+    res.send(String(answer.count));
+    return;
+  }
+  sendXml(res, answer.xml, 'application/atom+xml');
+}
+
 export function createChocolateyRouter(deps: FeedViewDeps, { maxUploadBytes = 1024 * 1024 * 1024, zipLimits, pageSize }: ChocolateyRouterOptions = {}): Router {
-  const { store, authorize, log } = deps;
-  const tmpDir = join(deps.dataDir, 'tmp', 'chocolatey');
-  const states = new IndexCache<NupkgMeta, ChocolateyFeedState>(store, CHOCOLATEY_ARTIFACT_TYPE, (index) => new ChocolateyFeedState(index), log);
+  const states = new IndexCache<NupkgMeta, ChocolateyFeedState>(deps.store, CHOCOLATEY_ARTIFACT_TYPE, (index) => new ChocolateyFeedState(index), deps.log);
+  const ctx: Context = { deps, states, tmpDir: join(deps.dataDir, 'tmp', 'chocolatey'), maxUploadBytes, zipLimits, pageSize };
   const router = Router({ mergeParams: true });
-
-  const push = async (req: Request, res: Response): Promise<void> => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const file = await receivePackage(req, { tmpDir, maxBytes: maxUploadBytes });
-    try {
-      const meta = await storeNupkg(deps, feed, file, zipLimits);
-      log.info({ feed, id: meta.id, version: meta.normalizedVersion }, 'nuget package stored');
-      res.status(201).end();
-    } finally {
-      await file.dispose();
-    }
-  };
-  router.put('/', push);
-  router.put('/package', push);
-
+  // `nuget push` 2.x PUTs to the source root, `choco push` and newer clients to …/package.
+  router.put('/', (req, res) => push(ctx, req, res));
+  router.put('/package', (req, res) => push(ctx, req, res));
   router.get('/', (req, res) => {
-    authorize(req, feedOf(req), 'read');
+    deps.authorize(req, feedOf(req), 'read');
     sendXml(res, renderServiceDocument(baseUrl(req)), 'application/xml');
   });
-
-  router.get('/package/:id/:version', async (req, res) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'read');
-    const state = states.get(feed);
-    await state.refresh();
-    const hit = state.find(String(req.params.id), String(req.params.version));
-    if (!hit) throw feedError(FeedErrorCode.notFound, 'no such package version', {});
-    const m = hit.record.metadata;
-    await sendBlob(req, res, store, hit.record.repository, hit.record.file, {
-      contentType: 'application/zip',
-      fileName: `${m.id}.${m.normalizedVersion}.nupkg`,
-    });
-  });
-
+  router.get('/package/:id/:version', (req, res) => download(ctx, req, res, String(req.params.id), String(req.params.version)));
   // `nuget delete` 2.x sends DELETE <source>/<id>/<version>; newer clients …/package/<id>/<version>.
-  const remove = async (req: Request, res: Response): Promise<void> => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const version = normalize(String(req.params.version));
-    const id = String(req.params.id).toLowerCase();
-    if (!version || !(await deletePackage(store, feed, id, version, { origin: 'local' }))) {
-      throw feedError(FeedErrorCode.notFound, 'no such package version', {});
-    }
-    res.status(204).end();
-  };
-  router.delete('/package/:id/:version', remove);
-  router.delete('/:id/:version', remove);
-
-  router.get(/^\/.+$/, async (req, res) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'read');
-    const path = decodePath(req.path);
-    if (path === '/$metadata') return sendXml(res, renderMetadata(), 'application/xml');
-    const state = states.get(feed);
-    await state.refresh();
-    const key = KEY.exec(path);
-    if (key) {
-      const hit = state.find(key[1]!.replace(/''/g, "'"), key[2]!.replace(/''/g, "'"));
-      if (!hit) throw feedError(FeedErrorCode.notFound, 'no such package version', {});
-      const semVer2 = /^[2-9]/.test(literal(query(req).semVerLevel));
-      return sendXml(res, renderEntry(semVer2 ? hit.props : hit.legacyProps, baseUrl(req)), 'application/atom+xml');
-    }
-    const coll = COLLECTION.exec(path);
-    if (!coll) throw feedError(FeedErrorCode.notFound, 'no such resource', {});
-    const answer = answerCollection(state, coll[1] as Collection, query(req), baseUrl(req), coll[2] !== undefined, pageSize);
-    if (answer.type === 'count') {
-      res.setHeader('Content-Type', 'text/plain;charset=utf-8');
-      res.send(String(answer.count));
-      return;
-    }
-    sendXml(res, answer.xml, 'application/atom+xml');
-  });
-
-  router.use(feedErrorHandler(log));
+  router.delete('/package/:id/:version', (req, res) => remove(ctx, req, res));
+  router.delete('/:id/:version', (req, res) => remove(ctx, req, res));
+  router.get(/^\/.+$/, (req, res) => odata(ctx, req, res));
+  router.use(feedErrorHandler(deps.log));
   return router;
 }
 
