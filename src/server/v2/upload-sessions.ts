@@ -56,115 +56,130 @@ export interface UploadSessions {
 const ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const SWEEP_EVERY_MS = 60_000;
 
-export function createUploadSessions({ dir, ttlMs = 60 * 60_000, maxBytes = 16 * 1024 ** 3, maxSessions = 1000 }: UploadSessionsOptions): UploadSessions {
-  const busy = new Set<string>();
-  // Running sha256 per session while its chunks arrive in order; recomputed from disk if lost.
-  const hashes = new Map<string, { hash: Hash; size: number }>();
-  let lastSweep = 0;
-  const paths = (id: string) => ({ meta: join(dir, `${id}.json`), data: join(dir, `${id}.data`) });
-  const unknown = (id: string) => serverError(ServerErrorCode.uploadUnknown, 'blob upload unknown to registry', { uuid: id.slice(0, 64) });
+export function createUploadSessions(options: UploadSessionsOptions): UploadSessions {
+  return new DiskUploadSessions(options);
+}
 
-  const remove = async (id: string): Promise<void> => {
-    hashes.delete(id);
-    const p = paths(id);
+class DiskUploadSessions implements UploadSessions {
+  readonly maxBytes: number;
+  private readonly dir: string;
+  private readonly ttlMs: number;
+  private readonly maxSessions: number;
+  private readonly busy = new Set<string>();
+  /** Running sha256 per session while its chunks arrive in order; recomputed from disk if lost. */
+  private readonly hashes = new Map<string, { hash: Hash; size: number }>();
+  private lastSweep = 0;
+
+  constructor({ dir, ttlMs = 60 * 60_000, maxBytes = 16 * 1024 ** 3, maxSessions = 1000 }: UploadSessionsOptions) {
+    this.dir = dir;
+    this.ttlMs = ttlMs;
+    this.maxBytes = maxBytes;
+    this.maxSessions = maxSessions;
+  }
+
+  async create(repository: string): Promise<UploadSession> {
+    await mkdir(this.dir, { recursive: true });
+    if (Date.now() - this.lastSweep > SWEEP_EVERY_MS) await this.sweep();
+    const open = (await readdir(this.dir)).filter((name) => name.endsWith('.json')).length;
+    if (open >= this.maxSessions) {
+      throw serverError(ServerErrorCode.tooManyRequests, 'too many open upload sessions, retry later', { limit: this.maxSessions });
+    }
+    const id = randomUUID();
+    const p = this.paths(id);
+    await writeFile(p.data, '');
+    await writeFile(p.meta, JSON.stringify({ repository, createdAt: new Date().toISOString() }));
+    this.hashes.set(id, { hash: createHash('sha256'), size: 0 });
+    return { id, repository, size: 0 };
+  }
+
+  async get(id: string, repository: string): Promise<UploadSession> {
+    if (!ID.test(id)) throw unknownUpload(id);
+    const p = this.paths(id);
+    const meta = await readFile(p.meta, 'utf8').then((t) => JSON.parse(t) as { repository?: string }).catch(() => undefined);
+    const info = await stat(p.data).catch(() => undefined);
+    if (!meta || !info || meta.repository !== repository) throw unknownUpload(id);
+    if (Date.now() - info.mtimeMs > this.ttlMs && !this.busy.has(id)) {
+      await this.remove(id);
+      throw unknownUpload(id);
+    }
+    return { id, repository, size: info.size };
+  }
+
+  append(session: UploadSession, source: Readable): Promise<UploadSession> {
+    return this.exclusive(session.id, async () => {
+      const current = await this.get(session.id, session.repository);
+      const state = this.hashes.get(session.id);
+      const running = state && state.size === current.size ? state : undefined;
+      if (!running) this.hashes.delete(session.id);
+      const counter = countingHasher(current.size, this.maxBytes, running?.hash);
+      try {
+        await pipeline(source, counter.stream, createWriteStream(this.paths(session.id).data, { flags: 'a' }));
+      } catch (err) {
+        this.hashes.delete(session.id); // the file may hold part of this chunk: recompute at finish
+        throw err;
+      }
+      const size = current.size + counter.count();
+      if (running) running.size = size;
+      return { ...current, size };
+    });
+  }
+
+  finish(session: UploadSession, digest: string, store: Store): Promise<void> {
+    return this.exclusive(session.id, async () => {
+      const { size } = await this.get(session.id, session.repository);
+      const data = this.paths(session.id).data;
+      const state = this.hashes.get(session.id);
+      const actual = state && state.size === size ? `sha256:${state.hash.copy().digest('hex')}` : await hashFile(data);
+      if (actual !== digest) {
+        throw serverError(ServerErrorCode.digestInvalid, 'uploaded content does not match digest', { digest, size });
+      }
+      const open = async (offset: number) => ({ stream: createReadStream(data, { start: offset }), size, offset });
+      await store.blobPut(session.repository, { mediaType: 'application/octet-stream', digest, size }, open);
+      await this.remove(session.id);
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    this.hashes.delete(id);
+    const p = this.paths(id);
     await rm(p.meta, { force: true });
     await rm(p.data, { force: true });
-  };
+  }
 
-  const sweep = async (): Promise<number> => {
-    lastSweep = Date.now();
+  async sweep(): Promise<number> {
+    this.lastSweep = Date.now();
     let removed = 0;
-    const names = await readdir(dir).catch(() => [] as string[]);
+    const names = await readdir(this.dir).catch(() => [] as string[]);
     // Ids from both files: a crash between writing the two leaves one alone, swept all the same.
     const ids = new Set(names.map((name) => name.replace(/\.(json|data)$/, '')).filter((id) => ID.test(id)));
     for (const id of ids) {
-      if (busy.has(id)) continue;
-      const info = await stat(paths(id).data).catch(() => undefined);
-      if (!info || Date.now() - info.mtimeMs > ttlMs) {
-        await remove(id);
+      if (this.busy.has(id)) continue;
+      const info = await stat(this.paths(id).data).catch(() => undefined);
+      if (!info || Date.now() - info.mtimeMs > this.ttlMs) {
+        await this.remove(id);
         removed++;
       }
     }
     return removed;
-  };
+  }
 
-  const get = async (id: string, repository: string): Promise<UploadSession> => {
-    if (!ID.test(id)) throw unknown(id);
-    const p = paths(id);
-    const meta = await readFile(p.meta, 'utf8').then((t) => JSON.parse(t) as { repository?: string }).catch(() => undefined);
-    const info = await stat(p.data).catch(() => undefined);
-    if (!meta || !info || meta.repository !== repository) throw unknown(id);
-    if (Date.now() - info.mtimeMs > ttlMs && !busy.has(id)) {
-      await remove(id);
-      throw unknown(id);
-    }
-    return { id, repository, size: info.size };
-  };
+  private paths(id: string): { meta: string; data: string } {
+    return { meta: join(this.dir, `${id}.json`), data: join(this.dir, `${id}.data`) };
+  }
 
-  const exclusive = async <T>(id: string, work: () => Promise<T>): Promise<T> => {
-    if (busy.has(id)) throw serverError(ServerErrorCode.uploadInvalid, 'another request is writing to this upload', { uuid: id });
-    busy.add(id);
+  private async exclusive<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (this.busy.has(id)) throw serverError(ServerErrorCode.uploadInvalid, 'another request is writing to this upload', { uuid: id });
+    this.busy.add(id);
     try {
       return await work();
     } finally {
-      busy.delete(id);
+      this.busy.delete(id);
     }
-  };
+  }
+}
 
-  return {
-    maxBytes,
-    async create(repository) {
-      await mkdir(dir, { recursive: true });
-      if (Date.now() - lastSweep > SWEEP_EVERY_MS) await sweep();
-      const open = (await readdir(dir)).filter((name) => name.endsWith('.json')).length;
-      if (open >= maxSessions) {
-        throw serverError(ServerErrorCode.tooManyRequests, 'too many open upload sessions, retry later', { limit: maxSessions });
-      }
-      const id = randomUUID();
-      const p = paths(id);
-      await writeFile(p.data, '');
-      await writeFile(p.meta, JSON.stringify({ repository, createdAt: new Date().toISOString() }));
-      hashes.set(id, { hash: createHash('sha256'), size: 0 });
-      return { id, repository, size: 0 };
-    },
-    get,
-    append: (session, source) =>
-      exclusive(session.id, async () => {
-        const current = await get(session.id, session.repository);
-        const state = hashes.get(session.id);
-        const running = state && state.size === current.size ? state : undefined;
-        if (!running) hashes.delete(session.id);
-        const counter = countingHasher(current.size, maxBytes, running?.hash);
-        try {
-          await pipeline(source, counter.stream, createWriteStream(paths(session.id).data, { flags: 'a' }));
-        } catch (err) {
-          hashes.delete(session.id); // the file may hold part of this chunk: recompute at finish
-          throw err;
-        }
-        const size = current.size + counter.count();
-        if (running) running.size = size;
-        return { ...current, size };
-      }),
-    finish: (session, digest, store) =>
-      exclusive(session.id, async () => {
-        const current = await get(session.id, session.repository);
-        const data = paths(session.id).data;
-        const state = hashes.get(session.id);
-        const actual = state && state.size === current.size ? `sha256:${state.hash.copy().digest('hex')}` : await hashFile(data);
-        if (actual !== digest) {
-          throw serverError(ServerErrorCode.digestInvalid, 'uploaded content does not match digest', { digest, size: current.size });
-        }
-        const size = current.size;
-        await store.blobPut(session.repository, { mediaType: 'application/octet-stream', digest, size }, async (offset) => ({
-          stream: createReadStream(data, { start: offset }),
-          size,
-          offset,
-        }));
-        await remove(session.id);
-      }),
-    remove,
-    sweep,
-  };
+function unknownUpload(id: string) {
+  return serverError(ServerErrorCode.uploadUnknown, 'blob upload unknown to registry', { uuid: id.slice(0, 64) });
 }
 
 function countingHasher(start: number, maxBytes: number, hash: Hash | undefined): { stream: Transform; count: () => number } {
