@@ -10,6 +10,7 @@ import type { Kind, ValidationIssue } from './model.js';
 import { IssueCode } from './codes.js';
 import { fromPointer, makeIssue } from './issues.js';
 import type { Locator } from './yaml-source.js';
+import { isSecretPath } from './checks/secrets.js';
 
 /** `schemas/` next to `src/` and `dist/` (both are one level below the package root). */
 export const SCHEMA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'schemas');
@@ -127,7 +128,7 @@ function toIssue(err: ErrorObject, file: string, locate: Locator): ValidationIss
     return makeIssue('error', code, `invalid key "${err.propertyName}": expected ${hint}`, { ...at, file }, join2(err.instancePath, err.propertyName));
   }
   const at = { ...locate(segs), file };
-  const shown = describeValue(err.data);
+  const shown = isSecretPath(err.instancePath) ? 'value' : describeValue(err.data);
   const defCode = def ? DefCodes[def] : undefined;
   if (def && defCode && (err.keyword === 'pattern' || err.keyword === 'enum' || def === 'secretRef')) {
     const what = def === 'tokenSha256' || def === 'url' ? 'value' : shown; // never echo what may be a secret

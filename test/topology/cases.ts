@@ -134,6 +134,8 @@ export const brokenCases: BrokenCase[] = [
   { name: 'credentials with a password', code: 'PLAINTEXT_SECRET', at: 'credentials', files: { 'u.yaml': upstream('  credentials: {username: bot, password: hunter2} #<\n'), 'x.yaml': rep('  mode: pull\n  source: {upstream: corp}\n  target: {sites: [hub], feed: images}\n') } },
   { name: 'token in tokenSha256', code: 'PLAINTEXT_SECRET', at: 'ferry_', files: { 'x.yaml': 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: s}\nspec:\n  incoming:\n    - name: x\n      tokenSha256: ferry_3q2Wl0bYJmZ3gQ9s1xk0V8bq5dXH2yTQ3cYQmJ7kq1Q #<\n      access: read\n      feeds: ["*"]\n' } },
   { name: 'password in a url', code: 'PLAINTEXT_SECRET', at: 'https', files: { 'x.yaml': 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: s}\nspec:\n  url: https://admin:s3cret@s.example.net #<\n' } },
+  { name: 'a value next to secretRef', code: 'PLAINTEXT_SECRET', at: 'token', files: { 'x.yaml': rep(pullImages + '  token: {secretRef: {env: T}, value: hunter2} #<\n') } },
+  { name: 'secretRef as a string', code: 'INVALID_SECRET_REF', at: 'hunter2', files: { 'x.yaml': rep(pullImages + '  token:\n    secretRef: hunter2 #<\n') } },
   { name: 'token key in an incoming rule', code: 'PLAINTEXT_SECRET', at: 'abc', files: { 'x.yaml': 'apiVersion: ferry/v1\nkind: Site\nmetadata: {name: s}\nspec:\n  incoming:\n    - name: x\n      token: abc123 #<\n      access: read\n      feeds: ["*"]\n' } },
   // Access (warnings)
   { name: 'pull without read rule', code: 'INCOMING_READ_MISSING', severity: 'warning', at: 'store-1', files: { 'x.yaml': rep('  mode: pull\n  source:\n    site: store-1 #<\n    feed: debs\n  target: {sites: [hub]}\n') } },

@@ -9,7 +9,12 @@ import { makeIssue, toPointer } from '../issues.js';
 import type { Locator } from '../yaml-source.js';
 
 /** Keys whose value must be a `{secretRef: …}` (or, for tokenSha256, a hash). */
-const SECRET_KEYS = /^(token|tokens|password|passwd|secret|secrets|apikey|api_key|api-key|credentials|auth|authorization|privatekey|private_key|accesskey|secretkey|webhook)$/i;
+export const SECRET_KEYS = /^(token|tokens|password|passwd|secret|secrets|apikey|api_key|api-key|credentials|auth|authorization|privatekey|private_key|accesskey|secretkey|webhook)$/i;
+
+/** True when a JSON pointer passes through a secret position (its values must never be echoed). */
+export function isSecretPath(pointer: string): boolean {
+  return pointer.split('/').some((seg) => seg === 'secretRef' || seg === 'tokenSha256' || SECRET_KEYS.test(seg));
+}
 const MAX_NODES = 10_000;
 const MAX_DEPTH = 8;
 
@@ -61,10 +66,10 @@ function isPlaintext(value: unknown): boolean {
   if (typeof value === 'string') return value.length > 0;
   if (typeof value === 'number') return true;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  if (keys.includes('secretRef')) return false;
-  if (keys.length > 0 && keys.every((k) => k === 'env' || k === 'file')) return false;
-  return Object.values(value).some((v) => typeof v === 'string' || typeof v === 'number');
+  const entries = Object.entries(value);
+  if (entries.length > 0 && entries.every(([k]) => k === 'env' || k === 'file')) return false;
+  // Anything next to (or instead of) `secretRef` that holds a scalar is literal material.
+  return entries.some(([k, v]) => k !== 'secretRef' && (typeof v === 'string' || typeof v === 'number'));
 }
 
 function hasUserInfo(url: string): boolean {
