@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { Descriptor } from '../oci/content.js';
 import { storeError, StoreErrorCode } from './errors.js';
-import { isDigest } from './names.js';
+import { assertTag, isDigest } from './names.js';
 
 /** Manifests larger than this are refused (CNCF distribution uses 4 MiB too). */
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
@@ -132,4 +132,24 @@ function unsupported(mediaType: string): Error {
 
 function invalid(message: string, data: Record<string, unknown>): Error {
   return storeError(StoreErrorCode.manifestInvalid, message, data);
+}
+
+/**
+ * Parses a pushed manifest and checks its reference: a digest reference must be the body's
+ * digest (OCI_DIGEST_INVALID), anything else must be a valid tag (returned).
+ */
+export function parsePush(repository: string, reference: string, mediaType: string, body: Buffer): { parsed: ParsedManifest; tag?: string } {
+  const parsed = parseManifest(mediaType, body);
+  if (isDigest(reference)) {
+    if (reference !== parsed.digest) throw storeError(StoreErrorCode.digestInvalid, 'manifest digest does not match the reference', { repository, reference, digest: parsed.digest });
+    return { parsed };
+  }
+  return { parsed, tag: assertTag(reference) };
+}
+
+/** The descriptor `manifestPut` returns. */
+export function manifestDescriptor(parsed: ParsedManifest): Descriptor {
+  const d: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
+  if (parsed.artifactType !== undefined) d.artifactType = parsed.artifactType;
+  return d;
 }

@@ -21,8 +21,8 @@ import { silentLogger, type Logger } from '../../log/index.js';
 import { writeBlobFile } from '../../util/blob-file.js';
 import { catalogMethods, requireManifest } from '../catalog.js';
 import { mapDiskFull, storeError, StoreErrorCode } from '../errors.js';
-import { parseManifest } from '../manifest.js';
-import { assertDigest, assertTag, isDigest, normaliseOrigin } from '../names.js';
+import { manifestDescriptor, parsePush } from '../manifest.js';
+import { assertDigest, assertTag, normaliseOrigin } from '../names.js';
 import type { GcResult, Store, WriteContext } from '../store.js';
 import { DEFAULT_LEASE_MS, linkBlob, linkedBlobSize, releaseLease, takeLease } from '../sqlite/blobs.js';
 import { inTransaction, openDatabase, type Db } from '../sqlite/database.js';
@@ -194,15 +194,8 @@ interface ManifestPutArgs {
 async function manifestPut(db: Db, layout: Layout, args: ManifestPutArgs): Promise<Descriptor> {
   const { repository, reference, body, origin } = args;
   const feed = requireActiveFeed(db, repository);
-  const parsed = parseManifest(args.mediaType, body);
-  let tag: string | undefined;
-  if (isDigest(reference)) {
-    if (reference !== parsed.digest) throw storeError(StoreErrorCode.digestInvalid, 'manifest digest does not match the reference', { repository, reference, digest: parsed.digest });
-  } else {
-    tag = assertTag(reference);
-  }
-  const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
-  if (parsed.artifactType !== undefined) descriptor.artifactType = parsed.artifactType;
+  const { parsed, tag } = parsePush(repository, reference, args.mediaType, body);
+  const descriptor = manifestDescriptor(parsed);
   const record = (): void => {
     const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'all' });
     args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored');

@@ -13,24 +13,25 @@
  *   registry keeps the tag until it is re-pointed or its manifest is deleted.
  * - `manifestDelete` is a manifest DELETE by digest (the registry drops its tags too); the
  *   registry must have deletes enabled, else STORE_UNSUPPORTED.
+ * - `feedPrune` deletes the feed's manifests in the registry before ferry's metadata.
  * - `gc()` only expires leases: run the registry's own GC (`docker-registry garbage-collect`).
  */
-import { isFerryError } from '../../errors/index.js';
-import type { Descriptor, FetchedManifest } from '../../oci/content.js';
-import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../oci/index.js';
-import { silentLogger, type Logger } from '../../log/index.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isFerryError } from '../../errors/index.js';
+import { silentLogger, type Logger } from '../../log/index.js';
+import type { Descriptor, FetchedManifest } from '../../oci/content.js';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from '../../oci/index.js';
 import { catalogMethods, requireManifest } from '../catalog.js';
 import { storeError, StoreErrorCode } from '../errors.js';
-import { parseManifest } from '../manifest.js';
-import { assertDigest, assertFeedName, assertTag, isDigest, normaliseOrigin } from '../names.js';
-import type { GcResult, Store, WriteContext } from '../store.js';
+import { manifestDescriptor, parsePush } from '../manifest.js';
+import { assertDigest, assertFeedName, assertTag, normaliseOrigin } from '../names.js';
+import type { Store, WriteContext } from '../store.js';
 import { ensureRepository, expireLeases } from '../sqlite/blobs.js';
 import { inTransaction, openDatabase, type Db } from '../sqlite/database.js';
 import { feedGet, feedPrune, requireActiveFeed } from '../sqlite/feeds.js';
-import { verifiedSource } from './verified-source.js';
 import { checkReferences, feedManifests, recordManifest, removeManifest, removeTag, resolveManifest } from '../sqlite/manifests.js';
+import { verifiedSource } from './verified-source.js';
 
 export interface RegistryStoreOptions {
   /** How to reach the registry (or an existing client, e.g. one shared with replication). */
@@ -45,6 +46,15 @@ export interface RegistryStoreOptions {
 
 const NAMESPACE_PATTERN = /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
 
+/** What the method groups below share. */
+interface Ctx {
+  db: Db;
+  client: RegistryClient;
+  /** Ferry repository → registry repository. */
+  remote(repository: string): string;
+  log: Logger;
+}
+
 export async function createRegistryStore(options: RegistryStoreOptions): Promise<Store> {
   const { dir, namespace, log = silentLogger } = options;
   if (namespace !== undefined && !NAMESPACE_PATTERN.test(namespace)) throw storeError(StoreErrorCode.nameInvalid, 'invalid registry namespace', { namespace });
@@ -52,24 +62,30 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
   const ownsClient = client !== options.client;
   await mkdir(dir, { recursive: true });
   const db = openDatabase(join(dir, 'ferry.db'), { busyTimeoutMs: options.busyTimeoutMs });
-  const remote = (repository: string): string => (namespace ? `${namespace}/${repository}` : repository);
+  const ctx: Ctx = { db, client, log, remote: (repository) => (namespace ? `${namespace}/${repository}` : repository) };
   let closed = false;
-  /** Manifest DELETE by digest; a manifest already gone is fine. */
-  const deleteInRegistry = async (repository: string, digest: string): Promise<void> => {
-    try {
-      await client.manifestDelete(remote(repository), digest);
-    } catch (err) {
-      if (isFerryError(err) && (err.data as { status?: number }).status === 405) {
-        throw storeError(StoreErrorCode.unsupported, 'the registry refuses deletes (enable storage.delete)', { repository, digest }, err);
-      }
-      throw err;
-    }
-  };
-
-  const store: Store = {
+  return {
     description: `registry store ${client.description}`,
     ...catalogMethods(db),
+    ...blobMethods(ctx),
+    ...manifestMethods(ctx),
+    feedPrune: (name) => pruneFeed(ctx, name),
+    async gc() {
+      expireLeases(db);
+      log.info({ registry: client.description }, 'gc delegated to the registry (run its garbage-collect)');
+      return { blobsDeleted: 0, bytesFreed: 0 };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (ownsClient) client.close();
+      db.close();
+    },
+  };
+}
 
+function blobMethods({ db, client, remote }: Ctx): Pick<Store, 'blobHead' | 'blobGet' | 'blobPut' | 'blobMount'> {
+  return {
     async blobHead(repository, digest) {
       requireActiveFeed(db, repository);
       return client.blobHead(remote(repository), assertDigest(digest));
@@ -98,25 +114,23 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
       if (mounted) inTransaction(db, () => ensureRepository(db, repository, feed));
       return mounted;
     },
+  };
+}
 
+type ManifestMethods = Pick<Store, 'manifestGet' | 'manifestPut' | 'manifestPutWithContext' | 'manifestDelete' | 'tagDelete'>;
+
+function manifestMethods(ctx: Ctx): ManifestMethods {
+  const { db, client, remote } = ctx;
+  return {
     async manifestGet(repository, reference): Promise<FetchedManifest> {
       requireActiveFeed(db, repository);
       const row = requireManifest(db, repository, reference);
       const fetched = await client.manifestGet(remote(repository), row.digest);
       return { descriptor: { ...fetched.descriptor, mediaType: row.mediaType }, body: fetched.body };
     },
-    manifestPut: async (repository, reference, mediaType, body) => manifestPut(db, client, remote, { repository, reference, mediaType, body, origin: 'local', log }),
+    manifestPut: async (repository, reference, mediaType, body) => manifestPut(ctx, repository, reference, mediaType, body, 'local'),
     manifestPutWithContext: async (repository, reference, mediaType, body, context) =>
-      manifestPut(db, client, remote, { repository, reference, mediaType, body, origin: normaliseOrigin(context.origin), log }),
-
-    /** Deletes the feed's manifests in the registry (its GC then reclaims blobs), then ferry's metadata. */
-    async feedPrune(name: string): Promise<void> {
-      const feed = feedGet(db, assertFeedName(name));
-      if (!feed) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed: name });
-      if (!feed.retired) throw storeError(StoreErrorCode.feedNotRetired, 'retire the feed before pruning it', { feed: name });
-      for (const { repository, digest } of feedManifests(db, name)) await deleteInRegistry(repository, digest);
-      feedPrune(db, name);
-    },
+      manifestPut(ctx, repository, reference, mediaType, body, normaliseOrigin(context.origin)),
     async tagDelete(repository: string, tag: string, context?: WriteContext): Promise<boolean> {
       const feed = requireActiveFeed(db, repository);
       return removeTag(db, feed, repository, assertTag(tag), normaliseOrigin(context?.origin));
@@ -125,44 +139,16 @@ export async function createRegistryStore(options: RegistryStoreOptions): Promis
       const feed = requireActiveFeed(db, repository);
       const origin = normaliseOrigin(context?.origin);
       if (!resolveManifest(db, repository, assertDigest(digest))) return false;
-      await deleteInRegistry(repository, digest);
+      await deleteInRegistry(ctx, repository, digest);
       return removeManifest(db, feed, repository, digest, origin);
     },
-
-    async gc(): Promise<GcResult> {
-      expireLeases(db);
-      log.info({ registry: client.description }, 'gc delegated to the registry (run its garbage-collect)');
-      return { blobsDeleted: 0, bytesFreed: 0 };
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      if (ownsClient) client.close();
-      db.close();
-    },
   };
-  return store;
 }
 
-interface ManifestPutArgs {
-  repository: string;
-  reference: string;
-  mediaType: string;
-  body: Buffer;
-  origin: string;
-  log: Logger;
-}
-
-async function manifestPut(db: Db, client: RegistryClient, remote: (r: string) => string, args: ManifestPutArgs): Promise<Descriptor> {
-  const { repository, reference, body, origin } = args;
+async function manifestPut(ctx: Ctx, repository: string, reference: string, mediaType: string, body: Buffer, origin: string): Promise<Descriptor> {
+  const { db, client, remote, log } = ctx;
   const feed = requireActiveFeed(db, repository);
-  const parsed = parseManifest(args.mediaType, body);
-  let tag: string | undefined;
-  if (isDigest(reference)) {
-    if (reference !== parsed.digest) throw storeError(StoreErrorCode.digestInvalid, 'manifest digest does not match the reference', { repository, reference, digest: parsed.digest });
-  } else {
-    tag = assertTag(reference);
-  }
+  const { parsed, tag } = parsePush(repository, reference, mediaType, body);
   checkReferences(db, repository, parsed, 'children');
   try {
     await client.manifestPut(remote(repository), reference, parsed.mediaType, body);
@@ -174,8 +160,27 @@ async function manifestPut(db: Db, client: RegistryClient, remote: (r: string) =
   }
   // The registry holds the bytes durably now; record metadata and changes in one transaction.
   const result = recordManifest(db, parsed, { feed, repository, tag, origin, checkReferences: 'children' });
-  args.log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored in registry');
-  const descriptor: Descriptor = { mediaType: parsed.mediaType, digest: parsed.digest, size: parsed.size };
-  if (parsed.artifactType !== undefined) descriptor.artifactType = parsed.artifactType;
-  return descriptor;
+  log.debug({ repository, digest: parsed.digest, tag, origin, created: result.created }, 'manifest stored in registry');
+  return manifestDescriptor(parsed);
+}
+
+/** Manifest DELETE by digest; a manifest already gone is fine, a registry without deletes is STORE_UNSUPPORTED. */
+async function deleteInRegistry({ client, remote }: Ctx, repository: string, digest: string): Promise<void> {
+  try {
+    await client.manifestDelete(remote(repository), digest);
+  } catch (err) {
+    if (isFerryError(err) && (err.data as { status?: number }).status === 405) {
+      throw storeError(StoreErrorCode.unsupported, 'the registry refuses deletes (enable storage.delete)', { repository, digest }, err);
+    }
+    throw err;
+  }
+}
+
+/** Deletes the feed's manifests in the registry (its GC then reclaims blobs), then ferry's metadata. */
+async function pruneFeed(ctx: Ctx, name: string): Promise<void> {
+  const feed = feedGet(ctx.db, assertFeedName(name));
+  if (!feed) throw storeError(StoreErrorCode.feedUnknown, 'unknown feed', { feed: name });
+  if (!feed.retired) throw storeError(StoreErrorCode.feedNotRetired, 'retire the feed before pruning it', { feed: name });
+  for (const { repository, digest } of feedManifests(ctx.db, name)) await deleteInRegistry(ctx, repository, digest);
+  feedPrune(ctx.db, name);
 }
