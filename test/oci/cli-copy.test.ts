@@ -107,33 +107,38 @@ describe('ferry copy (CLI process)', () => {
     expect(lines(r.stdout).find((e) => e.event === 'error')?.code).toBe('OCI_MANIFEST_UNKNOWN');
   });
 
-  it('kill -9 mid-blob, then the same copy resumes from the partial; nothing partial is visible in between', async () => {
+  it('kill -9 at random points mid-blob, then the same copy resumes from the partial; nothing partial is visible in between', async () => {
     const layer = big.blobs[1]!.descriptor.digest;
     const hex = layer.slice(7);
     const layout = join(dir, 'killed');
     const partial = join(layout, '.ferry-partial', 'sha256', hex);
     const final = join(layout, 'blobs', 'sha256', hex);
-    proxy.addRule({ method: 'GET', path: layer, fault: { kind: 'slow', bytesPerSecond: 2 * 1024 * 1024 } });
-    const child = spawn(process.execPath, [FERRY, 'copy', `${proxy.host}/cli/big:v1`, `oci:${layout}:v1`], { stdio: 'ignore' });
-    const deadline = Date.now() + 20_000;
     let held = 0;
-    while (Date.now() < deadline) {
-      held = await stat(partial).then((s) => s.size).catch(() => 0);
-      if (held >= 2 * 1024 * 1024) break;
-      await new Promise((r) => setTimeout(r, 50));
+    for (let kill = 0; kill < 2; kill++) {
+      // Each kill lands at a random point further into the blob than the last one.
+      const threshold = held + Math.floor((0.5 + Math.random() * 2) * 1024 * 1024);
+      proxy.addRule({ method: 'GET', path: layer, fault: { kind: 'slow', bytesPerSecond: 2 * 1024 * 1024 } });
+      const child = spawn(process.execPath, [FERRY, 'copy', `${proxy.host}/cli/big:v1`, `oci:${layout}:v1`], { stdio: 'ignore' });
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        if ((await stat(partial).then((s) => s.size).catch(() => 0)) >= threshold) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      proxy.clearRules();
+      const now = (await stat(partial)).size;
+      expect(now).toBeGreaterThanOrEqual(threshold);
+      expect(now).toBeLessThan(BIG);
+      expect(now).toBeGreaterThan(held);
+      held = now;
+      // Nothing partial visible: no blob at its final name, no tag in index.json.
+      expect(existsSync(final)).toBe(false);
+      const index = await readFile(join(layout, 'index.json'), 'utf8').then((t) => JSON.parse(t) as { manifests: unknown[] }).catch(() => ({ manifests: [] }));
+      expect(index.manifests).toEqual([]);
     }
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    held = (await stat(partial)).size;
-    expect(held).toBeGreaterThanOrEqual(2 * 1024 * 1024);
-    expect(held).toBeLessThan(BIG);
-    // Nothing partial visible: no blob at its final name, no tag in index.json.
-    expect(existsSync(final)).toBe(false);
-    const index = await readFile(join(layout, 'index.json'), 'utf8').then((t) => JSON.parse(t) as { manifests: unknown[] }).catch(() => ({ manifests: [] }));
-    expect(index.manifests).toEqual([]);
 
-    proxy.clearRules();
     const before = proxy.bytesSent;
     proxy.requests.length = 0;
     const again = await ferry(['copy', `${proxy.host}/cli/big:v1`, `oci:${layout}:v1`]);
