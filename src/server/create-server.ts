@@ -14,7 +14,7 @@ import type { FeedView } from '../feeds/types.js';
 import { silentLogger } from '../log/index.js';
 import type { Store } from '../store/store.js';
 import { createApiRouter, createHealthRouter } from './api/router.js';
-import { createAuthorizer } from './auth/authorizer.js';
+import { createAuthorizer, describeCaller } from './auth/authorizer.js';
 import { authGetter, type AuthSource } from './auth/types.js';
 import { createErrorHandler, serverError, ServerErrorCode } from './errors.js';
 import { createFeedViewsRouter } from './feed-views.js';
@@ -66,7 +66,7 @@ export function createServer(deps: ServerDeps): Express {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      log.debug({ method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, caller: describeCaller(req) }, 'request');
     });
     next();
   });

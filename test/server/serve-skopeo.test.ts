@@ -132,8 +132,10 @@ describe('skopeo against ferry serve', () => {
     expect(still.code, still.stderr).toBe(0);
   });
 
-  it('never logs a token', () => {
+  it('logs who made each request by rule name and hash hint, never the token', () => {
     for (const t of [writer.token, reader.token]) expect(serve.stderr()).not.toContain(t);
+    expect(serve.stderr()).toContain('"rules":["writer"]');
+    expect(serve.stderr()).toContain('"rules":["reader"]');
   });
 });
 

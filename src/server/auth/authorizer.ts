@@ -40,6 +40,15 @@ function identityOf(req: Request, config: AuthConfig): Identity {
   return identity;
 }
 
+/** Who made `req`, for the request log: matched rule names and the token hint; never the token. */
+export function describeCaller(req: Request): { rules?: string[]; tokenHint?: string; anonymous?: true } | undefined {
+  const identity = cache.get(req)?.identity;
+  if (!identity) return undefined;
+  if (identity.kind === 'anonymous') return { anonymous: true };
+  if (identity.kind === 'invalid') return { tokenHint: identity.hint };
+  return { rules: identity.rules.map((c) => c.rule.name), tokenHint: identity.hint };
+}
+
 export function createAuthorizer(getConfig: () => AuthConfig, log: Logger = silentLogger): Authorizer {
   const unauthorized = (identity: Identity): FerryError => {
     const hint = identity.kind === 'invalid' ? identity.hint : undefined;
