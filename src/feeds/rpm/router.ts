@@ -26,6 +26,7 @@ import {
   putPackage,
   sendBlob,
   spoolUpload,
+  type PackageRecord,
   type SpooledFile,
 } from '../artifact/index.js';
 import { inspectRpm, rpmVersionKey, RPM_ARTIFACT_TYPE, RPM_CONFIG_MEDIA_TYPE, RPM_FILE_MEDIA_TYPE, type RpmPackageMeta } from './metadata.js';
@@ -49,86 +50,93 @@ function feedOf(req: Request): string {
   return String(req.params.feed ?? '');
 }
 
+/** Shared state of one mounted view. */
+interface Context {
+  deps: FeedViewDeps;
+  states: IndexCache<RpmPackageMeta, RpmRepoState>;
+  tmpDir: string;
+  maxUploadBytes: number;
+}
+
+/** Authorizes `access` to the request's feed and returns that feed's state. */
+function stateOf(ctx: Context, req: Request, access: 'read' | 'write'): RpmRepoState {
+  const feed = feedOf(req);
+  ctx.deps.authorize(req, feed, access);
+  return ctx.states.get(feed);
+}
+
+async function upload(ctx: Context, req: Request, res: Response): Promise<void> {
+  const feed = feedOf(req);
+  ctx.deps.authorize(req, feed, 'write');
+  const spooled = await spoolUpload(req, { tmpDir: ctx.tmpDir, maxBytes: ctx.maxUploadBytes });
+  try {
+    const record = await storeRpm(ctx.deps, feed, spooled);
+    ctx.deps.log.info({ feed, name: record.name, version: record.version }, 'rpm package stored');
+    res.status(201).json({ name: record.name, version: record.version, fileName: record.fileName, digest: record.file.digest });
+  } finally {
+    await spooled.dispose();
+  }
+}
+
+/** The package record served as `Packages/<req.params.file>`; FEED_NOT_FOUND otherwise. */
+async function packageOf(state: RpmRepoState, req: Request): Promise<PackageRecord<RpmPackageMeta>> {
+  const name = String(req.params.file);
+  await state.index.refresh();
+  const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
+  if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
+  return record;
+}
+
+async function removePackage(ctx: Context, req: Request, res: Response): Promise<void> {
+  const record = await packageOf(stateOf(ctx, req, 'write'), req);
+  if (!(await deletePackage(ctx.deps.store, record.feed, record.name, record.version, { origin: 'local' }))) {
+    throw feedError(FeedErrorCode.notFound, 'no such package file', {});
+  }
+  ctx.deps.log.info({ feed: record.feed, name: record.name, version: record.version }, 'rpm package deleted');
+  res.status(204).end();
+}
+
+async function repodataFile(ctx: Context, req: Request, res: Response): Promise<void> {
+  const state = stateOf(ctx, req, 'read');
+  const name = String(req.params.file);
+  const file = REPODATA_NAME.test(name) ? await state.file(name) : undefined;
+  if (!file) throw feedError(FeedErrorCode.notFound, 'no such repodata file', {});
+  res.setHeader('ETag', `"${file.checksum}"`);
+  sendSmall(res, file.gz, 'application/gzip');
+}
+
 export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = {}): Router {
-  const { store, authorize, log, dataDir } = deps;
   const { maxUploadBytes = 2 * 1024 * 1024 * 1024, signRepomd = true } = options;
-  const tmpDir = join(dataDir, 'tmp', 'rpm');
   // The site's one repository key (shared with the debian view), loaded on first use.
   const key = (): Promise<SigningKey> | undefined =>
-    signRepomd ? loadSigningKey({ dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }) : undefined;
+    signRepomd ? loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }) : undefined;
   const sign = signRepomd ? async (data: Buffer): Promise<string> => (await key()!).detachSign(data) : undefined;
-  const states = new IndexCache<RpmPackageMeta, RpmRepoState>(store, RPM_ARTIFACT_TYPE, (index) => new RpmRepoState(index, sign), log);
-
+  const states = new IndexCache<RpmPackageMeta, RpmRepoState>(deps.store, RPM_ARTIFACT_TYPE, (index) => new RpmRepoState(index, sign), deps.log);
+  const ctx: Context = { deps, states, tmpDir: join(deps.dataDir, 'tmp', 'rpm'), maxUploadBytes };
   const router = Router({ mergeParams: true });
 
-  router.put('/upload', async (req, res) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const spooled = await spoolUpload(req, { tmpDir, maxBytes: maxUploadBytes });
-    try {
-      const record = await storeRpm(deps, feed, spooled);
-      log.info({ feed, name: record.name, version: record.version }, 'rpm package stored');
-      res.status(201).json({ name: record.name, version: record.version, fileName: record.fileName, digest: record.file.digest });
-    } finally {
-      await spooled.dispose();
-    }
-  });
-
+  router.put('/upload', (req, res) => upload(ctx, req, res));
   router.get('/repodata/repomd.xml', async (req, res) => {
-    authorize(req, feedOf(req), 'read');
-    const gen = await states.get(feedOf(req)).repodata();
-    sendSmall(res, gen.repomd, 'application/xml');
+    sendSmall(res, (await stateOf(ctx, req, 'read').repodata()).repomd, 'application/xml');
   });
-
   router.get('/repodata/repomd.xml.asc', async (req, res) => {
-    authorize(req, feedOf(req), 'read');
-    const gen = await states.get(feedOf(req)).repodata();
+    const gen = await stateOf(ctx, req, 'read').repodata();
     if (!gen.repomdSignature) throw feedError(FeedErrorCode.notFound, 'this feed does not sign its repodata', {});
     sendSmall(res, Buffer.from(gen.repomdSignature, 'utf8'), 'application/pgp-signature');
   });
-
-  router.get('/repodata/:file', async (req, res) => {
-    authorize(req, feedOf(req), 'read');
-    const name = String(req.params.file);
-    const file = REPODATA_NAME.test(name) ? await states.get(feedOf(req)).file(name) : undefined;
-    if (!file) throw feedError(FeedErrorCode.notFound, 'no such repodata file', {});
-    res.setHeader('ETag', `"${file.checksum}"`);
-    sendSmall(res, file.gz, 'application/gzip');
-  });
-
+  router.get('/repodata/:file', (req, res) => repodataFile(ctx, req, res));
   router.get('/Packages/:file', async (req, res) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'read');
-    const name = String(req.params.file);
-    const state = states.get(feed);
-    await state.index.refresh();
-    const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
-    if (!record) throw feedError(FeedErrorCode.notFound, 'no such package file', {});
-    await sendBlob(req, res, store, record.repository, record.file, { contentType: RPM_FILE_MEDIA_TYPE });
+    const record = await packageOf(stateOf(ctx, req, 'read'), req);
+    await sendBlob(req, res, deps.store, record.repository, record.file, { contentType: RPM_FILE_MEDIA_TYPE });
   });
-
-  router.delete('/Packages/:file', async (req, res) => {
-    const feed = feedOf(req);
-    authorize(req, feed, 'write');
-    const name = String(req.params.file);
-    const state = states.get(feed);
-    await state.index.refresh();
-    const record = FILE_NAME.test(name) ? state.packageByFileName(name) : undefined;
-    if (!record || !(await deletePackage(store, feed, record.name, record.version, { origin: 'local' }))) {
-      throw feedError(FeedErrorCode.notFound, 'no such package file', {});
-    }
-    log.info({ feed, name: record.name, version: record.version }, 'rpm package deleted');
-    res.status(204).end();
-  });
-
+  router.delete('/Packages/:file', (req, res) => removePackage(ctx, req, res));
   router.get('/key.asc', async (req, res) => {
-    authorize(req, feedOf(req), 'read');
+    stateOf(ctx, req, 'read');
     const k = key();
     if (!k) throw feedError(FeedErrorCode.notFound, 'this feed has no signing key', {});
     sendSmall(res, Buffer.from((await k).publicKeyArmored, 'utf8'), 'application/pgp-keys');
   });
-
-  router.use(feedErrorHandler(log));
+  router.use(feedErrorHandler(deps.log));
   return router;
 }
 
