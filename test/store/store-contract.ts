@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.js';
 import {
-  artifact, blob, digestOf, emptyConfig, flakySource, imageIndex, imageManifest, OCI_CONFIG, randomBlob, readAll, sourceOf, type TestBlob, type TestManifest,
+  artifact, blob, digestOf, emptyConfig, flakySource, imageIndex, imageManifest, OCI_CONFIG, OCI_MANIFEST, randomBlob, readAll, sourceOf, type TestBlob, type TestManifest,
 } from './content.js';
 
 export interface StoreUnderTest {
@@ -184,6 +184,27 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await putBlobs(store, 'apps/web', [layer]);
         expect(await codeOf(store.manifestPut('apps/web', digestOf(Buffer.from('x')), m.mediaType, m.body))).toBe('OCI_DIGEST_INVALID');
         expect(await codeOf(store.manifestPut('apps/web', 'v1', m.mediaType, Buffer.from('{not json')))).toBe('OCI_MANIFEST_INVALID');
+      });
+
+      it('stores Docker schema2 manifests and manifest lists', async () => {
+        const config = blob(Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'), 'application/vnd.docker.container.image.v1+json');
+        const layer = randomBlob(500, 'application/vnd.docker.image.rootfs.diff.tar.gzip');
+        await putBlobs(store, 'apps/docker', [config, layer]);
+        const type = 'application/vnd.docker.distribution.manifest.v2+json';
+        const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: type, config: config.descriptor, layers: [layer.descriptor] }));
+        const d = await store.manifestPut('apps/docker', 'amd64', type, body);
+        const listType = 'application/vnd.docker.distribution.manifest.list.v2+json';
+        const list = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: listType, manifests: [{ mediaType: type, digest: d.digest, size: d.size, platform: { architecture: 'amd64', os: 'linux' } }] }));
+        await store.manifestPut('apps/docker', 'latest', listType, list);
+        const got = await store.manifestGet('apps/docker', 'latest');
+        expect(got.descriptor.mediaType).toBe(listType);
+        expect(got.body.equals(list)).toBe(true);
+        expect((await store.manifestGet('apps/docker', 'amd64')).descriptor).toMatchObject({ mediaType: type, digest: digestOf(body) });
+      });
+
+      it('refuses a manifest over 4 MiB', async () => {
+        const huge = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config: emptyConfig.descriptor, layers: [], annotations: { pad: 'x'.repeat(4 * 1024 * 1024) } }));
+        expect(await codeOf(store.manifestPut('apps/web', 'big', OCI_MANIFEST, huge))).toBe('OCI_MANIFEST_TOO_LARGE');
       });
 
       it('lists tags sorted with n/last pagination', async () => {
