@@ -76,6 +76,7 @@ export async function copyTag(ctx: JobContext, source: RemoteTarget, srcReposito
   const result = await explained(source, () =>
     copy(source.target, { repository: srcRepository, reference: tag }, destination, { repository: dstRepository, reference: tag }, {
       signal: ctx.signal,
+      referrers: true,
       ...(ctx.limiter ? { rateLimiter: ctx.limiter } : {}),
     }),
   );
@@ -92,6 +93,7 @@ export async function pushTag(ctx: JobContext, destination: RemoteTarget, srcRep
   const result = await explained(destination, () =>
     copy(ctx.store, { repository: srcRepository, reference: tag }, destination.target, { repository: dstRepository, reference: tag }, {
       signal: ctx.signal,
+      referrers: true,
       ...(ctx.limiter ? { rateLimiter: ctx.limiter } : {}),
     }),
   );

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopologyRepo, type TopologyRepo } from '../helpers/topology-repo.js';
 import { freePort, newToken, siteHarness, type TestToken } from '../helpers/controllers.js';
-import { randomImage, pushBuilt } from '../helpers/oci-content.js';
+import { artifact, randomImage, pushBuilt } from '../helpers/oci-content.js';
 import { createRegistryClient } from '../../src/oci/index.js';
 import type { RunningController } from '../../src/controller/controller.js';
 
@@ -97,6 +97,17 @@ describe('controller: pull replication hub → spoke', () => {
     expect(held?.digest).toBe(pushed.digest);
     expect(held?.origin).toBe('replication:containers-to-stores');
     for (const b of image.blobs) expect(await spoke.store.blobHead('store-containers/apps/web', b.descriptor.digest)).toBe(b.data.length);
+  });
+
+  it('carries referrers (signatures, SBOMs) of a replicated image along', async () => {
+    const publisher = createRegistryClient({ registry: new URL(hub.url).host, plainHttp: true, auth: { token: write.token } });
+    const image = await pushBuilt(publisher, 'containers/apps/signed', randomImage(), 'v1');
+    const signature = artifact({ artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json', files: [{ name: 'sig', data: Buffer.from('signature') }], subject: image });
+    const signatureDescriptor = await pushBuilt(publisher, 'containers/apps/signed', signature);
+    publisher.close();
+    expect((await spoke.scheduler.trigger('containers-to-stores'))?.result).toBe('succeeded');
+    const referrers = await spoke.store.referrers('store-containers/apps/signed', image.digest);
+    expect(referrers.map((r) => r.digest)).toEqual([signatureDescriptor.digest]);
   });
 
   it('costs one request to the hub when nothing changed', async () => {
