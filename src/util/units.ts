@@ -18,7 +18,7 @@ export function parseDuration(text: string): number | undefined {
   return Number.isSafeInteger(total) ? total : undefined;
 }
 
-const BANDWIDTH = /^([0-9]+(?:\.[0-9]+)?)([kKMGT]i?)?(bit\/s|b\/s|B\/s|bps|Bps)$/;
+const BANDWIDTH = /^([0-9]+(?:\.[0-9]+)?) ?([kKMGT]i?)?(bit\/s|b\/s|B\/s|bps|Bps)$/;
 const PREFIX: Record<string, number> = {
   '': 1,
   k: 1e3,

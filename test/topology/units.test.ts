@@ -32,11 +32,12 @@ describe('parseBandwidth', () => {
     ['2MiB/s', 2_097_152],
     ['10Mbps', 1_250_000],
     ['1TB/s', 1e12],
+    ['50 Mbit/s', 6_250_000],
   ])('%s → %d bytes/s', (text, bytes) => {
     expect(parseBandwidth(text)).toBe(bytes);
   });
 
-  it.each(['', '50', '50 Mbit/s', 'Mbit/s', '50Mbit', '50mbit/s', '50XB/s', '-5MB/s', '5MB/h'])('rejects %j', (text) => {
+  it.each(['', '50', '50  Mbit/s', ' 50Mbit/s', 'Mbit/s', '50Mbit', '50mbit/s', '50XB/s', '-5MB/s', '5MB/h'])('rejects %j', (text) => {
     expect(parseBandwidth(text)).toBeUndefined();
   });
 });

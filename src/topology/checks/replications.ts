@@ -38,8 +38,10 @@ export function checkReplication(ctx: CheckContext, r: Replication): ResolvedRep
       ctx.warn(IssueCode.sourceIsTarget, `the selector also selects the source site "${site}" for feed "${feed}"; it is skipped as a target of itself`, r, ['spec', 'target', 'siteSelector']);
     }
   }
-  if (mode === 'push') {
-    for (const site of out.targets) requireUrl(ctx, r, site, targetPath(r, site), `push replication "${r.metadata.name}" connects to target`);
+  if (mode === 'push' || (mode === 'mirror' && out.sourceSite)) {
+    // push: the source connects to each target; mirror: the peers connect both ways.
+    const why = mode === 'push' ? `push replication "${r.metadata.name}" connects to target` : `mirror replication "${r.metadata.name}" connects both ways with peer`;
+    for (const site of out.targets) requireUrl(ctx, r, site, targetPath(r, site), why);
   }
   checkFallback(ctx, r, out);
   return out;
