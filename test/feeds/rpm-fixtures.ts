@@ -23,6 +23,8 @@ export interface RpmSpec {
   payloadBytes?: number;
   /** rpmbuild's automatic requires/provides (default on; off for packages dnf installs into an empty root). */
   autoReqProv?: boolean;
+  /** Build the source package (`rpmbuild -bs`, a `.src.rpm`) instead of the binary one. */
+  source?: boolean;
 }
 
 export interface RpmWorkspace {
@@ -50,8 +52,8 @@ export async function createRpmWorkspace(): Promise<RpmWorkspace> {
       const top = join(dir, `top${n++}`);
       const specFile = join(dir, `${spec.name}-${n}.spec`);
       await writeFile(specFile, specText(spec));
-      await run('rpmbuild', ['--define', `_topdir ${top}`, '-bb', specFile], { env, maxBuffer: 16 * 1024 * 1024 });
-      const rpmDir = join(top, 'RPMS', 'noarch');
+      await run('rpmbuild', ['--define', `_topdir ${top}`, spec.source ? '-bs' : '-bb', specFile], { env, maxBuffer: 16 * 1024 * 1024 });
+      const rpmDir = spec.source ? join(top, 'SRPMS') : join(top, 'RPMS', 'noarch');
       const [file] = await readdir(rpmDir);
       if (!file) throw new Error('rpmbuild produced no package');
       const path = join(rpmDir, file);

@@ -13,6 +13,7 @@ import { createRpmWorkspace, createrepoReference, type RpmWorkspace } from './rp
 let ws: RpmWorkspace;
 let hello: string;
 let epochPkg: string;
+let sourcePkg: string;
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -34,6 +35,7 @@ beforeAll(async () => {
   ws = await createRpmWorkspace();
   hello = await ws.build({ name: 'ferry-hello', version: '1.2.3', requires: ['/bin/sh', 'coreutils >= 8.0'], provides: ['hello-virtual = 2.0'] });
   epochPkg = await ws.build({ name: 'ferry-epoch', version: '2.0~rc1', release: '3', epoch: 4, requires: ['ferry-hello = 1.2.3-1'] });
+  sourcePkg = await ws.build({ name: 'ferry-src', version: '0.1', source: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -53,9 +55,13 @@ describe('inspectRpm', () => {
     expect(meta.headerRange).toEqual({ start: headers.headerStart, end: headers.headerEnd });
   });
 
+  it('names source packages .src.rpm with arch src', async () => {
+    expect(await inspectFile(sourcePkg)).toMatchObject({ name: 'ferry-src', arch: 'src', fileName: 'ferry-src-0.1-1.src.rpm', sourceRpm: '' });
+  });
+
   it('renders primary, filelists and other exactly as createrepo_c does', async () => {
-    const ref = await createrepoReference([hello, epochPkg], ws.dir);
-    for (const path of [hello, epochPkg]) {
+    const ref = await createrepoReference([hello, epochPkg, sourcePkg], ws.dir);
+    for (const path of [hello, epochPkg, sourcePkg]) {
       const meta = await inspectFile(path);
       const fileTime = /<time file="(\d+)"/.exec(packages(ref.primary).get(meta.name) ?? '')?.[1];
       const ours = renderPackage(meta, `Packages/${meta.fileName}`, Number(fileTime));

@@ -100,7 +100,8 @@ export async function inspectRpm(path: string, sha256Hex: string): Promise<RpmPa
   const name = str(t, Tag.name);
   const version = str(t, Tag.version);
   const release = str(t, Tag.release);
-  const arch = str(t, Tag.arch) || 'noarch';
+  // Source packages are `.src.rpm` whatever they were built on (createrepo_c does the same).
+  const arch = t.has(Tag.sourcePackage) ? 'src' : str(t, Tag.arch) || 'noarch';
   validateField(FeedErrorCode.invalidName, 'name', name, NAME_RE);
   validateField(FeedErrorCode.invalidVersion, 'version', version, VERSION_RE);
   validateField(FeedErrorCode.invalidVersion, 'release', release, VERSION_RE);

@@ -36,6 +36,7 @@ export const Tag = {
   provideVersion: 1113,
   obsoleteFlags: 1114,
   obsoleteVersion: 1115,
+  sourcePackage: 1106,
   dirIndexes: 1116,
   baseNames: 1117,
   dirNames: 1118,
