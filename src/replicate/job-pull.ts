@@ -87,12 +87,45 @@ export async function pullFromSite(ctx: JobContext, peer: PeerSite): Promise<voi
       ctx.note(`copied ${relative}:${change.tag} (${change.digest.slice(0, 19)}, ${bytes} bytes) from ${peer.site}`);
     }
     await propagateDeletes(ctx, deletes);
+    source = await copyLateReferrers(ctx, peer, identity, page.changes, source);
 
     const pageLast = page.changes[page.changes.length - 1]?.seq ?? cursor;
     state.advanceCursor(task.name, peer.site, pageLast);
     cursor = pageLast;
     if (page.changes.length < PAGE_SIZE) break;
   }
+}
+
+/**
+ * Untagged manifests pushed to the source after their subject was replicated (a signature or an
+ * SBOM added later) are copied by digest when their subject is held here. Children of an index
+ * are untagged too: they arrive with the index, so they are skipped here (no subject).
+ */
+async function copyLateReferrers(ctx: JobContext, peer: PeerSite, identity: ReturnType<typeof peerIdentity>, changes: readonly Change[], source: ReturnType<typeof remoteTarget> | undefined): Promise<ReturnType<typeof remoteTarget> | undefined> {
+  const { task, store } = ctx;
+  const filter = compileFilter(task.filter);
+  for (const change of changes) {
+    if (change.op !== 'put' || change.tag) continue;
+    const relative = withinFeed(change.repository, task.remoteFeed);
+    if (relative === undefined || !filter.repository(relative)) continue;
+    const localRepository = `${task.localFeed}/${relative}`;
+    if (await store.manifestHead(localRepository, change.digest)) continue;
+    source ??= remoteTarget(ctx, peer, identity);
+    const remote = source;
+    const fetched = await remote.target.manifestGet(change.repository, change.digest).catch(() => undefined);
+    if (!fetched) continue; // deleted since; a later change says so
+    let subject: string | undefined;
+    try {
+      subject = (JSON.parse(fetched.body.toString('utf8')) as { subject?: { digest?: string } }).subject?.digest;
+    } catch {
+      continue;
+    }
+    if (!subject || !(await store.manifestHead(localRepository, subject))) continue;
+    const { bytes } = await copyTag(ctx, remote, change.repository, change.digest, localRepository, originOf(task.name));
+    ctx.count(1, bytes);
+    ctx.note(`copied referrer ${change.digest.slice(0, 19)} of ${relative}@${subject.slice(0, 19)} from ${peer.site}`);
+  }
+  return source;
 }
 
 /** Deletes tags this replication created, behind the delete guard. */

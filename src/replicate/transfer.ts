@@ -70,11 +70,11 @@ async function explained<T>(remote: RemoteTarget, work: () => Promise<T>): Promi
   }
 }
 
-/** Copies `srcRepository:tag` from a peer into the local store, recording `origin`. */
-export async function copyTag(ctx: JobContext, source: RemoteTarget, srcRepository: string, tag: string, dstRepository: string, origin: string): Promise<{ bytes: number }> {
+/** Copies `srcRepository:reference` (a tag or a digest) from a peer into the local store, recording `origin`. */
+export async function copyTag(ctx: JobContext, source: RemoteTarget, srcRepository: string, reference: string, dstRepository: string, origin: string): Promise<{ bytes: number }> {
   const destination = storeTargetWithOrigin(ctx.store, origin);
   const result = await explained(source, () =>
-    copy(source.target, { repository: srcRepository, reference: tag }, destination, { repository: dstRepository, reference: tag }, {
+    copy(source.target, { repository: srcRepository, reference }, destination, { repository: dstRepository, reference }, {
       signal: ctx.signal,
       referrers: true,
       ...(ctx.limiter ? { rateLimiter: ctx.limiter } : {}),

@@ -108,6 +108,14 @@ describe('controller: pull replication hub → spoke', () => {
     expect((await spoke.scheduler.trigger('containers-to-stores'))?.result).toBe('succeeded');
     const referrers = await spoke.store.referrers('store-containers/apps/signed', image.digest);
     expect(referrers.map((r) => r.digest)).toEqual([signatureDescriptor.digest]);
+
+    // A second signature added after the image was replicated follows on the next run.
+    const again = createRegistryClient({ registry: new URL(hub.url).host, plainHttp: true, auth: { token: write.token } });
+    const late = await pushBuilt(again, 'containers/apps/signed', artifact({ artifactType: 'application/spdx+json', files: [{ name: 'sbom', data: Buffer.from('{}') }], subject: image }));
+    again.close();
+    expect((await spoke.scheduler.trigger('containers-to-stores'))?.result).toBe('succeeded');
+    const after = await spoke.store.referrers('store-containers/apps/signed', image.digest);
+    expect(after.map((r) => r.digest).sort()).toEqual([signatureDescriptor.digest, late.digest].sort());
   });
 
   it('costs one request to the hub when nothing changed', async () => {
