@@ -4,7 +4,12 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTopologyDir, loadTopologyFiles, replicationTargets, feedHosts, selectSites } from '../../src/topology/index.js';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { removeDir, writeTopology } from './helpers.js';
+
+const EXAMPLES = join(resolve(import.meta.dirname, '..', '..'), 'examples');
+const exampleDirs = existsSync(EXAMPLES) ? readdirSync(EXAMPLES).filter((n) => statSync(join(EXAMPLES, n)).isDirectory()) : [];
 
 const h = (c: string): string => c.repeat(64 / c.length);
 
@@ -238,6 +243,12 @@ describe('valid topologies', () => {
     expect(result.issues.filter((i) => i.severity === 'error')).toEqual([]);
     expect(result.issues).toHaveLength(warnings);
     expect(result.valid).toBe(true);
+  });
+
+  it.each(exampleDirs.map((n) => [n]))('examples/%s is valid', async (name) => {
+    const result = await loadTopologyDir(join(EXAMPLES, name));
+    expect(result.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    expect(result.topology.sites.length).toBeGreaterThan(0);
   });
 
   it('resources are frozen, carry their source position, and Site spec defaults to {}', () => {
