@@ -10,8 +10,8 @@
  * except for loopback registries. On a terminal, progress goes to stderr (bytes, rate, ETA);
  * otherwise stdout gets JSON lines (`{"event":"progress",…}` …, then `{"event":"done",…}`).
  */
-import type { Command } from 'commander';
-import type { CliIO } from '../io.js';
+import { Command, CommanderError } from 'commander';
+import { processIO, type CliIO } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
 import type { RegisterCommand, SetExitCode } from './index.js';
 import { errorMessage, FerryError, isFerryError } from '../../errors/index.js';
@@ -176,3 +176,28 @@ export const register: RegisterCommand = (program: Command, io: CliIO, setExitCo
       }
     });
 };
+
+/**
+ * `ferry copy` on its own: the same command in a program that loads only the OCI engine. bin/ferry.js
+ * takes this path for `ferry copy …`, because the full CLI imports every command's modules at
+ * start (~45 MB and seconds on a busy machine) that a bulk copy does not need. Same parsing,
+ * output and exit codes as through `main()`.
+ */
+export async function copyMain(argv: string[], io: CliIO = processIO): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command('ferry')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .showHelpAfterError();
+  register(program, io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    io.stderr.write(`ferry: ${errorMessage(err)}\n`);
+    return ExitCode.failed;
+  }
+  return exitCode;
+}
