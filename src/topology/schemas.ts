@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import type { Kind, ValidationIssue } from './model.js';
+import type { ValidationIssue } from './model.js';
 import { IssueCode } from './codes.js';
 import { fromPointer, makeIssue } from './issues.js';
 import type { Locator } from './yaml-source.js';
@@ -184,9 +184,4 @@ function editDistance(a: string, b: string, cap: number): number {
     prev = cur;
   }
   return prev[b.length]!;
-}
-
-/** Kind → schema name (the topology kinds share their names with the schemas). */
-export function schemaForKind(kind: Kind): SchemaName {
-  return kind;
 }
