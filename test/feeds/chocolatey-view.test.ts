@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChocolateyFeedView } from '../../src/feeds/chocolatey/index.js';
+import { copy } from '../../src/oci/index.js';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { makeNupkg, makeZip, nuget, nuspec } from './chocolatey-fixtures.js';
 
@@ -45,7 +46,13 @@ async function count(): Promise<number> {
 }
 
 beforeAll(async () => {
-  server = await startFeedServer({ feeds: [{ name: FEED, type: 'chocolatey' }], feedViews: [createChocolateyFeedView({ pageSize: 2 })] });
+  server = await startFeedServer({
+    feeds: [
+      { name: FEED, type: 'chocolatey' },
+      { name: 'choco-spoke', type: 'chocolatey' },
+    ],
+    feedViews: [createChocolateyFeedView({ pageSize: 2 })],
+  });
   src = `${server.url}/feeds/${FEED}/api/v2/`;
   dir = await mkdtemp(join(tmpdir(), 'ferry-choco-view-'));
 }, 30_000);
@@ -162,6 +169,21 @@ describe('chocolatey view: OData', () => {
     expect((await del(server.writeToken)).status).toBe(204);
     expect((await get('package/Ferry.Base/1.0.0')).status).toBe(404);
     expect(await count()).toBe(2);
+  });
+});
+
+describe('chocolatey view: replicated content', () => {
+  it('serves packages copied in as OCI artifacts under another feed name', async () => {
+    const spoke = `${server.url}/feeds/choco-spoke/api/v2/`;
+    const read = (path: string): Promise<Response> => fetch(`${spoke}${path}`, { headers: { authorization: bearer(server.readToken) } });
+    for (const tag of await server.store.tagRecords({ feed: FEED })) {
+      await copy(server.store, { repository: tag.repository, reference: tag.tag }, server.store, { repository: tag.repository.replace(`${FEED}/`, 'choco-spoke/'), reference: tag.tag });
+    }
+    expect(await (await read('Packages()/$count')).text()).toBe('2');
+    const entry = await (await read("Packages(Id='Ferry.Base',Version='1.0.10')")).text();
+    expect(entry).toContain(`<content type="application/zip" src="${spoke}package/Ferry.Base/1.0.10"/>`);
+    const file = await read('package/Ferry.Base/1.0.10');
+    expect(Buffer.from(await file.arrayBuffer()).equals(makeNupkg({ id: 'Ferry.Base', version: '1.0.10' }))).toBe(true);
   });
 });
 

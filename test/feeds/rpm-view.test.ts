@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copy } from '../../src/oci/index.js';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { createRpmWorkspace, createrepoReference, type RpmWorkspace } from './rpm-fixtures.js';
 
@@ -45,7 +46,10 @@ async function packageCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  [server, ws] = await Promise.all([startFeedServer({ feeds: [{ name: FEED, type: 'rpm' }] }), createRpmWorkspace()]);
+  [server, ws] = await Promise.all([
+    startFeedServer({ feeds: [{ name: FEED, type: 'rpm' }, { name: 'el-spoke', type: 'rpm' }] }),
+    createRpmWorkspace(),
+  ]);
   base = `${server.url}/feeds/${FEED}/rpm`;
   lib = await ws.build({ name: 'ferry-lib', version: '1.0.0', autoReqProv: false, payloadBytes: 200_000 });
   app = await ws.build({ name: 'ferry-app', version: '2.1', release: '5', epoch: 1, autoReqProv: false, requires: ['ferry-lib >= 1.0'] });
@@ -158,6 +162,24 @@ describe('rpm view', () => {
     expect(primary).toContain('packages="2"');
     expect(primary).not.toContain('<name>ferry-deps</name>');
     expect((await get('Packages/ferry-deps-0.9-1.noarch.rpm')).status).toBe(404);
+  });
+
+  it('serves packages copied in as OCI artifacts under another feed name (how replication lands them)', async () => {
+    const spoke = `${server.url}/feeds/el-spoke/rpm`;
+    const read = (path: string): Promise<Response> => fetch(`${spoke}/${path}`, { headers: { authorization: bearer(server.readToken) } });
+    const before = await (await read('repodata/repomd.xml')).text();
+    for (const tag of await server.store.tagRecords({ feed: FEED })) {
+      const repository = tag.repository.replace(`${FEED}/`, 'el-spoke/');
+      await copy(server.store, { repository: tag.repository, reference: tag.tag }, server.store, { repository, reference: tag.tag });
+    }
+    const repomd = await (await read('repodata/repomd.xml')).text();
+    expect(repomd).not.toBe(before);
+    const href = /<data type="primary">[\s\S]*?<location href="([^"]+)"/.exec(repomd)?.[1] ?? '';
+    const primary = gunzipSync(Buffer.from(await (await read(href)).arrayBuffer())).toString('utf8');
+    expect(primary).toContain('packages="2"');
+    expect(primary).toContain(`<checksum type="sha256" pkgid="YES">${sha256(await readFile(app))}</checksum>`);
+    const file = await read('Packages/ferry-app-2.1-5.noarch.rpm');
+    expect(Buffer.from(await file.arrayBuffer()).equals(await readFile(app))).toBe(true);
   });
 
   /** A dnf configuration under `dir` that trusts `keys` (file names in `dir`). */
