@@ -21,7 +21,7 @@ import { createServer, createAuthHolder } from '../server/index.js';
 import { createFsStore, createRegistryStore, type Store } from '../store/index.js';
 import { feedViews } from '../feeds/index.js';
 import { StateDb } from '../state/index.js';
-import { Reconciler, ReplicationScheduler, ConditionType } from '../reconcile/index.js';
+import { Reconciler, ReplicationScheduler, ConditionType, applyRetention } from '../reconcile/index.js';
 import { runReplication, createRateLimiter, createClientPool, type RateLimiter } from '../replicate/index.js';
 import { silentLogger } from '../log/index.js';
 import { resolveSecret } from '../util/secret.js';
@@ -45,6 +45,8 @@ export interface ControllerOptions {
   runMaxAttempts?: number;
   /** Base of the exponential backoff between attempts (default 500 ms). */
   runBaseDelayMs?: number;
+  /** How often retention and blob GC run (default 1 hour). */
+  maintenanceIntervalMs?: number;
   /** Test hook: every HTTP request a replication makes to a peer. */
   onPeerRequest?: (method: string, url: string) => void;
 }
@@ -57,6 +59,8 @@ export interface RunningController {
   state: StateDb;
   scheduler: ReplicationScheduler;
   reconciler: Reconciler;
+  /** Runs retention and blob GC now (they also run on a timer). */
+  maintain(): Promise<void>;
   /** Fetches the topology and applies it now; resolves when done. */
   reconcileNow(): Promise<void>;
   stop(): Promise<void>;
@@ -170,13 +174,29 @@ export async function startController(options: ControllerOptions): Promise<Runni
   }
   await poller.start();
 
+  // Maintenance: retention of the feeds this site hosts, then a mark-and-sweep of unreferenced blobs.
+  let maintaining: Promise<void> | undefined;
+  const maintain = async (): Promise<void> => {
+    const plan = reconciler.plan;
+    for (const feed of plan?.feeds ?? []) await applyRetention(store, feed, log).catch((err: unknown) => log.warn({ feed: feed.name, err: errorMessage(err) }, 'retention failed'));
+    const gc = await store.gc().catch((err: unknown) => { log.warn({ err: errorMessage(err) }, 'blob GC failed'); return undefined; });
+    if (gc && gc.blobsDeleted > 0) log.info(gc, 'blob GC freed space');
+  };
+  const maintenance = setInterval(() => {
+    maintaining ??= maintain().finally(() => { maintaining = undefined; });
+  }, options.maintenanceIntervalMs ?? 60 * 60_000);
+  maintenance.unref();
+
   let stopped = false;
   return {
     site: config.site, url, store, state, scheduler, reconciler, reconcileNow,
+    maintain: () => (maintaining ??= maintain().finally(() => { maintaining = undefined; })),
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(maintenance);
       await poller.stop();
+      await maintaining;
       await scheduler.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -3,3 +3,4 @@ export { Reconciler, type ApplyResult, type ReconcilerDeps } from './reconciler.
 export { ReplicationScheduler, type RunTask, type SchedulerOptions } from './scheduler.js';
 export { ConditionType, ResourceKind } from './conditions.js';
 export { tasksForPlan, taskFor } from './tasks.js';
+export { applyRetention, RETENTION_ORIGIN } from './retention.js';

@@ -51,6 +51,7 @@ function issuesMessage(issues: LoadResult['issues']): string {
 
 export class Reconciler {
   private appliedCommit: string | undefined;
+  private appliedPlan: Desired['plan'] | undefined;
   private applying: Promise<ApplyResult> | undefined;
 
   constructor(private readonly deps: ReconcilerDeps) {
@@ -59,6 +60,11 @@ export class Reconciler {
 
   get commit(): string | undefined {
     return this.appliedCommit;
+  }
+
+  /** This site's plan at the applied commit. */
+  get plan(): Desired['plan'] | undefined {
+    return this.appliedPlan;
   }
 
   /** Applies the topology files of `commit` (serialised: one apply at a time). */
@@ -110,6 +116,7 @@ export class Reconciler {
     state.setCondition({ kind: ResourceKind.site, name: site, type: ConditionType.ready, status: 'True', reason: 'Applied', message: `commit ${commit.slice(0, 12)} applied`, observedCommit: commit });
     state.setMeta('applied_commit', commit);
     this.appliedCommit = commit;
+    this.appliedPlan = desired.plan;
     log.info({ commit, feeds: desired.plan.feeds.length, replications: desired.plan.replications.length }, 'topology applied');
     return { applied: true, commit, issues: loaded.issues, plan: desired.plan };
   }

@@ -14,7 +14,7 @@ const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 /** Topology names are DNS labels (DESIGN.md section 2). */
 const FEED_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const ORIGIN_PATTERN = /^(local|replication:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/;
+const ORIGIN_PATTERN = /^(local|retention|replication:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/;
 
 export function isDigest(reference: string): boolean {
   return DIGEST_PATTERN.test(reference);
@@ -59,6 +59,6 @@ export function feedOfRepository(repository: string): string {
 /** `local` unless given; otherwise `local` or `replication:<dns-label>`. */
 export function normaliseOrigin(origin: string | undefined): string {
   const value = origin ?? 'local';
-  if (!ORIGIN_PATTERN.test(value)) throw storeError(StoreErrorCode.originInvalid, 'invalid origin (local or replication:<name>)', { origin: value.slice(0, 80) });
+  if (!ORIGIN_PATTERN.test(value)) throw storeError(StoreErrorCode.originInvalid, 'invalid origin (local, retention or replication:<name>)', { origin: value.slice(0, 80) });
   return value;
 }
