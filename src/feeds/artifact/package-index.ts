@@ -107,11 +107,17 @@ export class PackageIndex<M> {
     const start = head.last;
     const cached = this.options.snapshotFile ? await readSnapshot<M>(this.options.snapshotFile, this.artifactType, this.log) : new Map<string, PackageRecord<M>>();
     const tags = await this.store.tagRecords({ feed: this.feed });
-    // Reads run LOAD_CONCURRENCY at a time (a cold start of a large feed is I/O-latency bound);
-    // results are applied in tag order so listeners see a deterministic sequence.
-    for (let i = 0; i < tags.length; i += LOAD_CONCURRENCY) {
-      const batch = tags.slice(i, i + LOAD_CONCURRENCY);
-      const records = await Promise.all(batch.map((tag) => cached.get(snapshotKey(tag.repository, tag.digest)) ?? this.read(tag.repository, tag.digest)));
+    // Versions known to the snapshot are taken as they are; the others are read from the store,
+    // LOAD_CONCURRENCY at a time (a cold start of a large feed is I/O-latency bound).
+    const missing = [];
+    for (const tag of tags) {
+      const record = cached.get(snapshotKey(tag.repository, tag.digest));
+      if (record) this.set(tag.repository, tag.tag, record);
+      else missing.push(tag);
+    }
+    for (let i = 0; i < missing.length; i += LOAD_CONCURRENCY) {
+      const batch = missing.slice(i, i + LOAD_CONCURRENCY);
+      const records = await Promise.all(batch.map((tag) => this.read(tag.repository, tag.digest)));
       batch.forEach((tag, j) => this.set(tag.repository, tag.tag, records[j]));
     }
     this.cursor = start;
