@@ -19,6 +19,7 @@ import { startController, type RunningController } from '../controller/controlle
 import { createRegistryClient, MediaType } from '../oci/index.js';
 import type { ContentTarget, Descriptor } from '../oci/content.js';
 import { generateToken } from '../util/token.js';
+import { freeLoopbackPort as freePort } from '../util/free-port.js';
 import { demoTopologyFiles } from './topology.js';
 
 export interface DemoOptions {
@@ -40,18 +41,6 @@ export interface DemoResult {
 
 const STORES = ['store-001', 'store-002'] as const;
 const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'hub-and-spoke');
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function commitTopology(repoDir: string, files: Record<string, string>): Promise<string> {
   await git.init({ fs, dir: repoDir, defaultBranch: 'main' });

@@ -4,3 +4,4 @@ export { generateToken, hashToken, tokenMatches, tokenHint, isWellFormedToken, T
 export { writeBlobFile, BlobFileErrorCode, type BlobFileOptions } from './blob-file.js';
 export { resolveSecret, type SecretRefLike } from './secret.js';
 export { parseDuration, parseBandwidth } from './units.js';
+export { freeLoopbackPort } from './free-port.js';

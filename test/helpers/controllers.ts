@@ -2,25 +2,16 @@
  * Runs real site controllers in the test process, on 127.0.0.1 ports reserved up front (site
  * URLs must be in the topology before the controllers start), against a real Git repository.
  */
-import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startController, type ControllerOptions, type RunningController } from '../../src/controller/controller.js';
 import { generateToken, hashToken } from '../../src/util/token.js';
+import { freeLoopbackPort } from '../../src/util/free-port.js';
 import type { SiteConfig } from '../../src/topology/index.js';
 
 /** A free loopback port (reserved by listening on 0, then released). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = freeLoopbackPort;
 
 export interface TestToken {
   token: string;
