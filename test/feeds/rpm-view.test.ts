@@ -74,6 +74,10 @@ describe('rpm view', () => {
       expect(res.status).toBe(201);
     }
     expect((await upload(lib)).status).toBe(201); // the same file again is idempotent
+    // The same NEVRA with other content (a rebuild: new payload, new build time) is a conflict.
+    const rebuilt = await upload(await ws.build({ name: 'ferry-lib', version: '1.0.0', autoReqProv: false, payloadBytes: 200_000 }));
+    expect(rebuilt.status).toBe(409);
+    expect(await errorCode(rebuilt)).toBe('FEED_CONFLICT');
     expect(await packageCount()).toBe(3);
 
     const repomd = await (await get('repodata/repomd.xml')).text();
