@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
-import { apt, buildDeb, run, setupApt } from './debian-fixtures.js';
+import { apt, buildDeb, dearmor, run, setupApt } from './debian-fixtures.js';
 
 let server: RunningFeedServer;
 let work: string;
@@ -25,9 +25,9 @@ async function upload(path: string, query = ''): Promise<Response> {
   });
 }
 
-async function dearmor(armored: string, out: string): Promise<void> {
+async function dearmorText(armored: string, out: string): Promise<void> {
   await writeFile(`${out}.asc`, armored);
-  await run('gpg', ['--batch', '--yes', '--dearmor', '-o', out, `${out}.asc`]);
+  await dearmor(`${out}.asc`, out);
 }
 
 beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('debian feed with the real apt client', () => {
     const client = join(work, 'client');
     const keyResponse = await fetch(`${server.url}/feeds/apt-main/debian/key.asc`, { headers: { authorization: bearer(server.readToken) } });
     expect(keyResponse.status).toBe(200);
-    await dearmor(await keyResponse.text(), join(work, 'ferry.gpg'));
+    await dearmorText(await keyResponse.text(), join(work, 'ferry.gpg'));
     await setupApt(client, `deb [signed-by=${join(work, 'ferry.gpg')}] ${server.url}/feeds/apt-main/debian stable main`, `127.0.0.1:${server.port}`, server.readToken);
 
     const update = await apt('apt-get', client, ['update']);
@@ -81,7 +81,7 @@ describe('debian feed with the real apt client', () => {
   it('apt-get update fails with a key that did not sign the repository', async () => {
     const client = join(work, 'client-wrong');
     const { publicKey } = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ name: 'Not Ferry', email: 'other@example.invalid' }] });
-    await dearmor(publicKey, join(work, 'wrong.gpg'));
+    await dearmorText(publicKey, join(work, 'wrong.gpg'));
     await setupApt(client, `deb [signed-by=${join(work, 'wrong.gpg')}] ${server.url}/feeds/apt-main/debian stable main`, `127.0.0.1:${server.port}`, server.readToken);
     const update = await apt('apt-get', client, ['update']);
     expect(update.output).toMatch(/NO_PUBKEY/);

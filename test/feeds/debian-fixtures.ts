@@ -3,7 +3,8 @@
  * APT client against a ferry feed without touching the machine's APT setup (PEERS.md options).
  */
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -77,5 +78,15 @@ export async function apt(cmd: 'apt-get' | 'apt-cache', dir: string, args: strin
     const e = err as { code?: number; stdout?: string; stderr?: string };
     if (typeof e.code !== 'number') throw err;
     return { code: e.code, output: (e.stdout ?? '') + (e.stderr ?? '') };
+  }
+}
+
+/** `gpg --dearmor` of an armored key file into `out`, with a throwaway GNUPGHOME (never ~/.gnupg). */
+export async function dearmor(armoredFile: string, out: string): Promise<void> {
+  const home = await mkdtemp(join(tmpdir(), 'ferry-gnupg-'));
+  try {
+    await run('gpg', ['--homedir', home, '--batch', '--yes', '--dearmor', '-o', out, armoredFile]);
+  } finally {
+    await rm(home, { recursive: true, force: true });
   }
 }

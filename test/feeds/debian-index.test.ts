@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
-import { buildDeb, run } from './debian-fixtures.js';
+import { buildDeb, dearmor, run } from './debian-fixtures.js';
 
 let server: RunningFeedServer;
 let work: string;
@@ -121,7 +121,7 @@ describe('debian indexes against dpkg-scanpackages', () => {
     const dir = join(work, 'gpgv');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'key.asc'), await get('key.asc'));
-    await run('gpg', ['--batch', '--yes', '--dearmor', '-o', join(dir, 'key.gpg'), join(dir, 'key.asc')]);
+    await dearmor(join(dir, 'key.asc'), join(dir, 'key.gpg'));
     await writeFile(join(dir, 'Release'), await get('dists/stable/Release'));
     await writeFile(join(dir, 'Release.gpg'), await get('dists/stable/Release.gpg'));
     await writeFile(join(dir, 'InRelease'), await get('dists/stable/InRelease'));

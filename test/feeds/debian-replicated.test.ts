@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copy, createRegistryClient, type RegistryClient } from '../../src/oci/index.js';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
-import { apt, buildDeb, run, setupApt } from './debian-fixtures.js';
+import { apt, buildDeb, dearmor, setupApt } from './debian-fixtures.js';
 
 let hub: RunningFeedServer;
 let spoke: RunningFeedServer;
@@ -63,7 +63,7 @@ describe('replicated packages and files are served by the spoke', () => {
   it('apt-get installs from the spoke with the spoke\'s own key', async () => {
     const key = await (await fetch(`${spoke.url}/feeds/store-debs/debian/key.asc`, { headers: { authorization: bearer(spoke.readToken) } })).text();
     await writeFile(join(work, 'spoke.asc'), key);
-    await run('gpg', ['--batch', '--yes', '--dearmor', '-o', join(work, 'spoke.gpg'), join(work, 'spoke.asc')]);
+    await dearmor(join(work, 'spoke.asc'), join(work, 'spoke.gpg'));
     const dir = join(work, 'apt');
     await setupApt(dir, `deb [signed-by=${join(work, 'spoke.gpg')}] ${spoke.url}/feeds/store-debs/debian stable main`, `127.0.0.1:${spoke.port}`, spoke.readToken);
     const update = await apt('apt-get', dir, ['update']);

@@ -26,6 +26,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // gpg started an agent for the throwaway GNUPGHOME: stop exactly that one.
+  if (gnupg) await run('gpgconf', ['--homedir', gnupg, '--kill', 'gpg-agent']).catch(() => undefined);
   if (work) await rm(work, { recursive: true, force: true });
 });
 
