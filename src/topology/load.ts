@@ -6,12 +6,12 @@
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { ErrorCode, FerryError } from '../errors/index.js';
-import type { Topology, ValidationIssue, Site, Feed, Upstream, Replication } from './model.js';
+import type { Feed, Kind, Replication, Site, Topology, Upstream, ValidationIssue } from './model.js';
 import { IssueCode } from './codes.js';
 import { makeIssue, sortIssues } from './issues.js';
 import { resolveLoadOptions, type LoadOptions, type ResolvedLoadOptions } from './options.js';
 import { decodeText, lazyLocator, parseYamlFile, type ReparseCache } from './yaml-source.js';
-import { emptyKnownNames, readResource, type Entry } from './resources.js';
+import { emptyKnownNames, readResource, type Entry, type KnownNames } from './resources.js';
 import { semanticIssues } from './checks/index.js';
 
 export interface LoadResult {
@@ -113,20 +113,36 @@ function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: R
       if (entry) entries.push({ ...entry, locate: lazyLocator(f.path, text, doc.index, reparsed) });
     }
   }
-  const topology: Topology = {
-    sites: entries.filter((e) => e.res.kind === 'Site').map((e) => e.res as Site),
-    feeds: entries.filter((e) => e.res.kind === 'Feed').map((e) => e.res as Feed),
-    upstreams: entries.filter((e) => e.res.kind === 'Upstream').map((e) => e.res as Upstream),
-    replications: entries.filter((e) => e.res.kind === 'Replication').map((e) => e.res as Replication),
-  };
-  Object.freeze(topology.sites);
-  Object.freeze(topology.feeds);
-  Object.freeze(topology.upstreams);
-  Object.freeze(topology.replications);
-  Object.freeze(topology);
-  issues.push(...semanticIssues(topology, entries, known));
+  // The result holds only schema-valid resources; the checks also see salvaged ones.
+  const topology = buildTopology(entries.filter((e) => !e.partial));
+  const checked = entries.some((e) => e.partial) ? buildTopology(entries) : topology;
+  issues.push(...semanticIssues(checked, entries, known, incompleteKinds(known, entries)));
   const sorted = sortIssues(issues);
   return { topology, issues: sorted, valid: !sorted.some((i) => i.severity === 'error') };
+}
+
+function buildTopology(entries: Entry[]): Topology {
+  return Object.freeze({
+    sites: Object.freeze(entries.filter((e) => e.res.kind === 'Site').map((e) => e.res as Site)),
+    feeds: Object.freeze(entries.filter((e) => e.res.kind === 'Feed').map((e) => e.res as Feed)),
+    upstreams: Object.freeze(entries.filter((e) => e.res.kind === 'Upstream').map((e) => e.res as Upstream)),
+    replications: Object.freeze(entries.filter((e) => e.res.kind === 'Replication').map((e) => e.res as Replication)),
+  }) as Topology;
+}
+
+/**
+ * Kinds of which some resource could not be used at all, or is a site that lost labels: checks
+ * that conclude "nothing matches" or "never used" are unreliable for them.
+ */
+function incompleteKinds(known: KnownNames, entries: Entry[]): Set<Kind> {
+  const out = new Set<Kind>();
+  const used = new Map<Kind, number>();
+  for (const e of entries) {
+    used.set(e.res.kind, (used.get(e.res.kind) ?? 0) + 1);
+    if (e.pruned?.some((p) => p === '/metadata/labels' || p.startsWith('/metadata/labels/'))) out.add(e.res.kind);
+  }
+  for (const kind of Object.keys(known) as Kind[]) if (known[kind].size > (used.get(kind) ?? 0)) out.add(kind);
+  return out;
 }
 
 /**

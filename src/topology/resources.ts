@@ -7,6 +7,7 @@ import { IssueCode } from './codes.js';
 import { makeIssue, where } from './issues.js';
 import { schemaIssues } from './schemas.js';
 import { scanSecrets } from './checks/secrets.js';
+import { salvage } from './prune.js';
 import type { Locator, ParsedDocument } from './yaml-source.js';
 
 /** A resource with the locator of its document (kept only while validating). */
@@ -14,6 +15,10 @@ export interface Entry {
   res: AnyResource;
   file: string;
   locate: Locator;
+  /** Failed the schema; `res` is what remained after removing the invalid parts (checks only). */
+  partial?: boolean;
+  /** With `partial`: JSON pointers of the parts removed. */
+  pruned?: string[];
 }
 
 /** Names seen per kind (also of resources that failed the schema), with where they were first. */
@@ -25,7 +30,10 @@ export function emptyKnownNames(): KnownNames {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Validates one document; returns its entry when it is a valid resource. */
+/**
+ * Validates one document. Returns its entry when it is a resource: valid, or `partial` (failed
+ * the schema but salvageable for the semantic checks); undefined when nothing can be used.
+ */
 export function readResource(doc: ParsedDocument, file: string, known: KnownNames, issues: ValidationIssue[]): Entry | undefined {
   const { value, locate } = doc;
   const at = (segs: string[], key = false): SourcePosition => ({ ...locate(segs, { key }), file });
@@ -58,11 +66,14 @@ export function readResource(doc: ParsedDocument, file: string, known: KnownName
     }
     known[k].set(name, at(['metadata', 'name']));
   }
-  if (schemaProblems.length > 0 || secrets.issues.length > 0) return undefined;
+  const partial = schemaProblems.length > 0 || secrets.issues.length > 0;
+  const salvaged = partial ? salvage(k, value, secrets.suppress) : { value, pruned: [] };
+  if (!salvaged) return undefined;
+  const checked = salvaged.value;
   // A Site may omit `spec` (all of its fields are optional); the model always has one.
-  const withSpec = k === 'Site' && value.spec === undefined ? { ...value, spec: {} } : value;
+  const withSpec = k === 'Site' && checked.spec === undefined ? { ...checked, spec: {} } : checked;
   const res = deepFreeze({ ...withSpec, source: doc.start }) as AnyResource;
-  return { res, file, locate };
+  return partial ? { res, file, locate, partial, pruned: salvaged.pruned } : { res, file, locate };
 }
 
 function deepFreeze<T>(value: T): T {

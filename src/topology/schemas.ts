@@ -94,6 +94,24 @@ export function schemaIssues(schema: SchemaName, value: unknown, file: string, l
   return issues;
 }
 
+/**
+ * JSON pointers of what to remove so the value passes (used to check the rest of a broken
+ * resource): the offending value, the unknown key, or, for a missing field, its parent.
+ */
+export function schemaErrorPaths(schema: SchemaName, value: unknown): string[] {
+  const validate = validators().get(schema)!;
+  if (validate(value)) return [];
+  const out = new Set<string>();
+  for (const err of validate.errors ?? []) {
+    const params = err.params as Record<string, unknown>;
+    if (err.keyword === 'if' || err.keyword === 'propertyNames') continue;
+    if (err.keyword === 'additionalProperties') out.add(join2(err.instancePath, String(params.additionalProperty)));
+    else if (err.propertyName !== undefined) out.add(join2(err.instancePath, err.propertyName));
+    else out.add(err.instancePath);
+  }
+  return [...out];
+}
+
 function defName(schemaPath: string): string | undefined {
   const m = /\$defs\/([A-Za-z0-9]+)\/[A-Za-z]+$/.exec(schemaPath);
   return m?.[1];

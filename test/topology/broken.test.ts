@@ -4,7 +4,7 @@
  * cases keep it valid.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTopologyDir, IssueCode } from '../../src/topology/index.js';
+import { loadTopologyDir, loadTopologyFiles, IssueCode } from '../../src/topology/index.js';
 import { BASE, expectedPosition, removeDir, writeTopology } from './helpers.js';
 import { brokenCases } from './cases.js';
 
@@ -38,6 +38,65 @@ describe('broken topologies', () => {
     const elsewhere = ['FILE_TOO_LARGE', 'TOPOLOGY_TOO_LARGE', 'FILE_NOT_UTF8', 'FILE_BINARY', 'FILE_UNREADABLE', 'SYMLINK_ESCAPE', 'YAML_WARNING', 'YAML_TOO_DEEP'];
     const missing = Object.values(IssueCode).filter((code) => !covered.has(code) && !elsewhere.includes(code));
     expect(missing).toEqual([]);
+  });
+
+  it('every problem is reported, also the semantic ones of resources that failed the schema', () => {
+    const content = `apiVersion: ferry/v1
+kind: Site
+metadata: {name: hub-us, labels: {role: hub}}
+spec:
+  url: https://hub-us.example.net
+  incoming:
+    - {name: stores, tokenSha256: 9f2c, access: read, feeds: ["*"]}
+  bandwidth: 50Mbit
+  windows:
+    - {days: [mon, fun], start: "22:00", end: "06:00", timeZone: America/Chicag}
+---
+apiVersion: ferry/v1
+kind: Site
+metadata: {name: store-1, labels: {role: store}}
+---
+apiVersion: ferry/v1
+kind: Feed
+metadata: {name: images}
+spec: {type: oci, sites: [hub-us]}
+---
+apiVersion: ferry/v1
+kind: Feed
+metadata: {name: store-debs}
+spec: {type: debian, siteSelector: {matchLabels: {role: store}}}
+---
+apiVersion: ferry/v1
+kind: Replication
+metadata: {name: images-to-stores}
+spec:
+  mode: pull
+  source: {site: hub-us, feed: images}
+  target:
+    siteSelector: {matchLabels: {role: stores}}
+    feed: store-debs
+  schedule: "*/5 * * *"
+  filter: {semver: ">=1.2.0.0"}
+  token: ferry_abcdefabcdefabcdefabcdefabcdefabcdefabcdefg
+  fallback: [hub-asia]
+`;
+    const result = loadTopologyFiles([{ path: 't.yaml', content }]);
+    expect(result.issues.map((i) => [i.line, i.code])).toEqual([
+      [7, 'INVALID_TOKEN_HASH'],
+      [8, 'INVALID_BANDWIDTH'],
+      [10, 'INVALID_DAY'],
+      [10, 'INVALID_TIME_ZONE'],
+      [33, 'NO_TARGET_SITES'],
+      [34, 'FEED_TYPE_MISMATCH'],
+      [35, 'INVALID_CRON'],
+      [36, 'INVALID_SEMVER_RANGE'],
+      [37, 'PLAINTEXT_SECRET'],
+      [38, 'DANGLING_SITE_REF'],
+    ]);
+    // Only schema-valid resources are in the result.
+    expect(result.topology.sites.map((s) => s.metadata.name)).toEqual(['store-1']);
+    expect(result.topology.replications).toEqual([]);
+    expect(result.topology.feeds.map((f) => f.metadata.name)).toEqual(['images', 'store-debs']);
   });
 
   it('base topology is valid with no issue at all', async () => {

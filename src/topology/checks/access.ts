@@ -28,7 +28,7 @@ export function incomingCovers(site: Site, access: Access, feed: string): boolea
 
 export function checkAccess(ctx: CheckContext, x: ResolvedReplication): void {
   const { r, sourceSite, sourceFeed, targetFeedName } = x;
-  if (!sourceSite || !sourceFeed) return;
+  if (!sourceSite || !sourceFeed || ctx.isPartial(sourceSite)) return;
   const feed = sourceFeed.metadata.name;
   const mode = r.spec.mode;
   if ((mode === 'pull' || mode === 'mirror') && !incomingCovers(sourceSite, 'read', feed)) {
@@ -38,7 +38,7 @@ export function checkAccess(ctx: CheckContext, x: ResolvedReplication): void {
     ctx.warn(IssueCode.incomingWriteMissing, `source site "${sourceSite.metadata.name}" has no incoming rule with access write covering feed "${feed}": mirror targets cannot send their changes`, r, ['spec', 'source', 'site']);
   }
   if (mode === 'push' && targetFeedName) {
-    const missing = x.targets.filter((t) => !incomingCovers(t, 'write', targetFeedName)).map((t) => t.metadata.name);
+    const missing = x.targets.filter((t) => !ctx.isPartial(t) && !incomingCovers(t, 'write', targetFeedName)).map((t) => t.metadata.name);
     if (missing.length > 0) {
       const i = r.spec.target.sites?.indexOf(missing[0]!) ?? -1;
       const path = i >= 0 ? ['spec', 'target', 'sites', i] : ['spec', 'target', 'siteSelector'];

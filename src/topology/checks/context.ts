@@ -1,5 +1,5 @@
 /** Shared state of the semantic checks: name indexes, feed hosts, positioned issue helpers. */
-import type { AnyResource, Feed, Severity, Site, SourcePosition, Topology, Upstream, ValidationIssue } from '../model.js';
+import type { AnyResource, Feed, Kind, Severity, Site, SourcePosition, Topology, Upstream, ValidationIssue } from '../model.js';
 import type { IssueCode } from '../codes.js';
 import { makeIssue, toPointer } from '../issues.js';
 import type { Entry, KnownNames } from '../resources.js';
@@ -12,13 +12,23 @@ export class CheckContext {
   readonly upstreams = new Map<string, Upstream>();
   private readonly entries = new Map<AnyResource, Entry>();
   private readonly hostCache = new Map<Feed, Set<string>>();
+  private readonly partial = new Set<AnyResource>();
 
+  /**
+   * @param topology valid and salvaged resources
+   * @param incomplete kinds with a resource missing or salvaged (checks that conclude "nothing
+   *   matches" or "never used" are skipped for them: the missing part may be what matches)
+   */
   constructor(
     readonly topology: Topology,
     entries: Entry[],
     readonly known: KnownNames,
+    readonly incomplete: ReadonlySet<Kind> = new Set(),
   ) {
-    for (const e of entries) this.entries.set(e.res, e);
+    for (const e of entries) {
+      this.entries.set(e.res, e);
+      if (e.partial) this.partial.add(e.res);
+    }
     for (const s of topology.sites) this.sites.set(s.metadata.name, s);
     for (const f of topology.feeds) this.feeds.set(f.metadata.name, f);
     for (const u of topology.upstreams) this.upstreams.set(u.metadata.name, u);
@@ -56,6 +66,11 @@ export class CheckContext {
   /** "a.yaml:3" of a resource, for messages that point at a second place. */
   where(res: AnyResource): string {
     return `${res.source.file}:${res.source.line}`;
+  }
+
+  /** The resource failed the schema and is a salvaged copy: facts about it may be missing. */
+  isPartial(res: AnyResource | undefined): boolean {
+    return res !== undefined && this.partial.has(res);
   }
 
   /** A site name exists in the files (even if that site failed the schema). */

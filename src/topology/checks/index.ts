@@ -3,7 +3,7 @@
  * schema-valid resources plus the names seen in all documents (so a resource that failed the
  * schema does not also produce "dangling reference" noise). All lookups go through maps.
  */
-import type { Site, Topology, ValidationIssue } from '../model.js';
+import type { Kind, Site, Topology, ValidationIssue } from '../model.js';
 import { IssueCode } from '../codes.js';
 import type { Entry, KnownNames } from '../resources.js';
 import { CheckContext } from './context.js';
@@ -13,8 +13,8 @@ import { checkLoops } from './loops.js';
 import { checkReplication, type ResolvedReplication } from './replications.js';
 import { checkDurations, checkGlobs, checkSchedule, checkSelector, checkSemver, checkSiteValues } from './values.js';
 
-export function semanticIssues(topology: Topology, entries: Entry[], known: KnownNames): ValidationIssue[] {
-  const ctx = new CheckContext(topology, entries, known);
+export function semanticIssues(topology: Topology, entries: Entry[], known: KnownNames, incomplete: ReadonlySet<Kind> = new Set()): ValidationIssue[] {
+  const ctx = new CheckContext(topology, entries, known, incomplete);
   const tokenOwners = new Map<string, { site: Site; index: number }>();
   for (const site of topology.sites) checkSiteValues(ctx, site, tokenOwners);
   checkFeeds(ctx);
@@ -35,7 +35,7 @@ export function semanticIssues(topology: Topology, entries: Entry[], known: Know
   }
   checkLoops(ctx, resolved);
   for (const u of topology.upstreams) {
-    if (!usedUpstreams.has(u.metadata.name)) {
+    if (!usedUpstreams.has(u.metadata.name) && !ctx.incomplete.has('Replication')) {
       ctx.warn(IssueCode.unusedUpstream, `upstream "${u.metadata.name}" is not the source of any replication`, u, ['metadata', 'name']);
     }
   }
@@ -54,7 +54,7 @@ function checkFeeds(ctx: CheckContext): void {
       ctx.warn(IssueCode.feedNotHosted, `feed "${feed.metadata.name}" names no site: add spec.sites or spec.siteSelector`, feed, ['spec'], true);
       continue;
     }
-    if (siteSelector && selectSites(ctx.topology, { siteSelector }).length === 0) {
+    if (siteSelector && !ctx.incomplete.has('Site') && selectSites(ctx.topology, { siteSelector }).length === 0) {
       ctx.warn(IssueCode.selectorMatchesNothing, `siteSelector of feed "${feed.metadata.name}" matches no site`, feed, ['spec', 'siteSelector'], true);
     }
   }

@@ -28,7 +28,7 @@ export function checkReplication(ctx: CheckContext, r: Replication): ResolvedRep
     checkSiteSource(ctx, r, out);
   }
   out.targets = resolveTargets(ctx, r);
-  if (out.targetFeed) checkTargetsHostFeed(ctx, r, out.targets, out.targetFeed);
+  if (out.targetFeed && !ctx.isPartial(out.targetFeed)) checkTargetsHostFeed(ctx, r, out.targets.filter((t) => !ctx.isPartial(t)), out.targetFeed);
   if (out.sourceSite && out.sourceFeed && out.targetFeed === out.sourceFeed && out.targets.includes(out.sourceSite)) {
     const site = out.sourceSite.metadata.name;
     const feed = out.sourceFeed.metadata.name;
@@ -103,7 +103,7 @@ function checkSiteSource(ctx: CheckContext, r: Replication, out: ResolvedReplica
   if (out.sourceFeed && out.targetFeed && out.sourceFeed.spec.type !== out.targetFeed.spec.type) {
     ctx.error(IssueCode.feedTypeMismatch, `source feed "${out.sourceFeed.metadata.name}" is of type ${out.sourceFeed.spec.type} but target feed "${out.targetFeed.metadata.name}" is of type ${out.targetFeed.spec.type}: both must be of the same type`, r, ['spec', 'target', 'feed']);
   }
-  if (out.sourceSite && out.sourceFeed && !ctx.hosts(out.sourceFeed).has(siteName)) {
+  if (out.sourceSite && out.sourceFeed && !ctx.isPartial(out.sourceFeed) && !ctx.hosts(out.sourceFeed).has(siteName)) {
     ctx.error(IssueCode.sourceFeedNotHosted, `source site "${siteName}" does not host feed "${out.sourceFeed.metadata.name}" (${ctx.where(out.sourceFeed)}): add the site to the feed's sites or siteSelector`, r, ['spec', 'source', 'site']);
   }
   if (out.sourceSite && (mode === 'pull' || mode === 'mirror')) {
@@ -128,7 +128,7 @@ function resolveTargets(ctx: CheckContext, r: Replication): Site[] {
     if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined${hint(name, ctx.sites.keys())}`, r, ['spec', 'target', 'sites', i]);
   });
   const targets = selectSites(ctx.topology, target);
-  if (targets.length === 0 && unresolved === 0) {
+  if (targets.length === 0 && unresolved === 0 && !ctx.incomplete.has('Site')) {
     const path = target.siteSelector ? ['spec', 'target', 'siteSelector'] : ['spec', 'target'];
     ctx.error(IssueCode.noTargetSites, 'target resolves to no site: check the selector\'s labels against the sites\' metadata.labels', r, path, !target.siteSelector);
   }
@@ -158,7 +158,7 @@ function checkTargetsHostFeed(ctx: CheckContext, r: Replication, targets: Site[]
 }
 
 function requireUrl(ctx: CheckContext, r: Replication, site: Site, path: Array<string | number>, why: string): void {
-  if (site.spec.url !== undefined) return;
+  if (site.spec.url !== undefined || ctx.isPartial(site)) return; // a salvaged site may have lost an invalid url
   ctx.error(IssueCode.siteUrlMissing, `${why} "${site.metadata.name}", which has no spec.url (${ctx.where(site)}): add the URL its controller is reachable at`, r, path);
 }
 
@@ -179,7 +179,7 @@ function checkFallback(ctx: CheckContext, r: Replication, out: ResolvedReplicati
       ctx.warn(IssueCode.fallbackIsSource, `fallback "${name}" is the source itself: it adds nothing`, r, path);
       return;
     }
-    if (out.sourceFeed && !ctx.hosts(out.sourceFeed).has(name)) {
+    if (out.sourceFeed && !ctx.isPartial(out.sourceFeed) && !ctx.hosts(out.sourceFeed).has(name)) {
       ctx.error(IssueCode.fallbackFeedNotHosted, `fallback site "${name}" does not host source feed "${out.sourceFeed.metadata.name}"`, r, path);
     }
     if (r.spec.mode === 'pull') requireUrl(ctx, r, site, path, `pull replication "${r.metadata.name}" falls back to`);
