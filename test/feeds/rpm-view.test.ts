@@ -80,7 +80,11 @@ describe('rpm view', () => {
     expect(await errorCode(rebuilt)).toBe('FEED_CONFLICT');
     expect(await packageCount()).toBe(3);
 
-    const repomd = await (await get('repodata/repomd.xml')).text();
+    const repomdRes = await get('repodata/repomd.xml');
+    const repomd = await repomdRes.text();
+    const etag = repomdRes.headers.get('etag') ?? '';
+    const again = await fetch(`${base}/repodata/repomd.xml`, { headers: { authorization: bearer(server.readToken), 'if-none-match': etag } });
+    expect(again.status).toBe(304);
     const ref = await createrepoReference([lib, app, withDeps], ws.dir);
     for (const kind of ['primary', 'filelists', 'other'] as const) {
       const block = new RegExp(`<data type="${kind}">([\\s\\S]*?)</data>`).exec(repomd)?.[1] ?? '';

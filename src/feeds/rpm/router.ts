@@ -15,6 +15,7 @@
  * from the store per request.
  */
 import { Router, type Request, type Response } from 'express';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { FeedViewDeps } from '../types.js';
 import {
@@ -101,8 +102,7 @@ async function repodataFile(ctx: Context, req: Request, res: Response): Promise<
   const name = String(req.params.file);
   const file = REPODATA_NAME.test(name) ? await state.file(name) : undefined;
   if (!file) throw feedError(FeedErrorCode.notFound, 'no such repodata file', {});
-  res.setHeader('ETag', `"${file.checksum}"`);
-  sendSmall(res, file.gz, 'application/gzip');
+  sendSmall(res, file.gz, 'application/gzip', file.checksum);
 }
 
 export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = {}): Router {
@@ -160,9 +160,21 @@ export async function storeRpm(deps: Pick<FeedViewDeps, 'store'>, feed: string, 
   );
 }
 
-function sendSmall(res: Response, body: Buffer, contentType: string): void {
-  res.setHeader('Content-Type', contentType);
+/**
+ * Sends an in-memory document with a strong ETag (sha256 of the bytes, or the one given);
+ * `If-None-Match` gives
+ * 304, so a client polling an unchanged repository transfers nothing.
+ */
+function sendSmall(res: Response, body: Buffer, contentType: string, sha256?: string): void {
+  const etag = `"${sha256 ?? createHash('sha256').update(body).digest('hex')}"`;
+  res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', 'no-cache');
+  const inm = res.req.headers['if-none-match'];
+  if (inm && inm.split(',').some((v) => v.trim().replace(/^W\//, '') === etag)) {
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Type', contentType);
   res.setHeader('Content-Length', String(body.length));
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
