@@ -162,8 +162,7 @@ export async function storeRpm(deps: Pick<FeedViewDeps, 'store'>, feed: string, 
 
 /**
  * Sends an in-memory document with a strong ETag (sha256 of the bytes, or the one given);
- * `If-None-Match` gives
- * 304, so a client polling an unchanged repository transfers nothing.
+ * `If-None-Match` gives 304, so a client polling an unchanged repository transfers nothing.
  */
 function sendSmall(res: Response, body: Buffer, contentType: string, sha256?: string): void {
   const etag = `"${sha256 ?? createHash('sha256').update(body).digest('hex')}"`;
