@@ -136,6 +136,8 @@ describe('debian indexes against dpkg-scanpackages', () => {
     const deb = await buildDeb(join(work, 'other-dist'), { name: 'only-in-edge', version: '0.1' });
     const response = await fetch(`${server.url}/feeds/${FEED}/debian/upload?dist=edge-2026`, { method: 'PUT', headers: { authorization: bearer(server.writeToken) }, body: await readFile(deb) });
     expect(response.status).toBe(201);
+    expect(((await response.json()) as { filename: string }).filename).toBe('pool/dists/edge-2026/main/o/only-in-edge/only-in-edge_0.1_all.deb');
+    expect((await get('pool/dists/edge-2026/main/o/only-in-edge/only-in-edge_0.1_all.deb')).equals(await readFile(deb))).toBe(true);
     expect((await get('dists/edge-2026/main/binary-amd64/Packages')).toString('utf8')).toContain('Package: only-in-edge');
     expect((await get('dists/stable/main/binary-amd64/Packages')).toString('utf8')).not.toContain('only-in-edge');
     expect((await get('dists/edge-2026/Release')).toString('utf8')).toContain('Suite: edge-2026');

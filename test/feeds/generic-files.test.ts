@@ -118,6 +118,8 @@ describe('generic feed with curl', () => {
     expect(root.entries.map((e) => e.name)).toEqual(['big.bin', 'conf/', 'docs/', 'tools/']);
     const docs = (await (await fetch(url('docs'), { headers: { authorization: bearer(server.readToken) } })).json()) as { path: string; entries: Array<{ name: string; size: number; version: number }> };
     expect(docs).toMatchObject({ path: 'docs/', entries: [{ name: 'Read Me.TXT', size: 5, version: 1 }] });
+    const slashed = (await (await fetch(url('docs/'), { headers: { authorization: bearer(server.readToken) } })).json()) as { path: string };
+    expect(slashed.path).toBe('docs/');
     expect(await (await fetch(url('docs/Read%20Me.TXT'), { headers: { authorization: bearer(server.readToken) } })).text()).toBe('hello');
     expect((await fetch(url('docs/Read%20Me.TXT'), { method: 'DELETE', headers: { authorization: bearer(server.writeToken) } })).status).toBe(204);
     const after = (await (await fetch(url(''), { headers: { authorization: bearer(server.readToken) } })).json()) as { entries: Array<{ name: string }> };

@@ -9,7 +9,7 @@
 import type { PackageIndex, PackageRecord } from '../artifact/index.js';
 import type { SigningKey } from '../signing/index.js';
 import { PackagesFile } from './packages-file.js';
-import { DEFAULT_ARCHITECTURES, type DebianMetadata } from './metadata.js';
+import { DEFAULT_ARCHITECTURES, DEFAULT_DIST, type DebianMetadata } from './metadata.js';
 import { debFileName, poolDirectory, renderStanza } from './stanza.js';
 import { renderRelease } from './release.js';
 
@@ -55,9 +55,15 @@ export class DebianFeedState {
     index.subscribe((event) => (event.type === 'add' ? this.add(event.record) : this.remove(event.record)));
   }
 
+  /**
+   * Where the file is served: `pool/main/<p>/<name>/<file>` for the default dist, and
+   * `pool/dists/<dist>/main/<p>/<name>/<file>` for others, so that the same file name published to
+   * two dists with different content never shares a URL (clients would fail the hash check).
+   */
   static poolPath(record: PackageRecord<DebianMetadata>): string {
     const m = record.metadata;
-    return `${poolDirectory(record.name)}/${debFileName(record.name, record.version, m.architecture)}`;
+    const path = `${poolDirectory(record.name)}/${debFileName(record.name, record.version, m.architecture)}`;
+    return m.dist === DEFAULT_DIST ? path : `pool/dists/${m.dist}/${path.slice('pool/'.length)}`;
   }
 
   private dist(name: string): DistState {
