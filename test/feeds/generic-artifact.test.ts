@@ -136,6 +136,23 @@ describe('packages in the store', () => {
   });
 });
 
+describe('PackageIndex and a re-created feed', () => {
+  it('reloads when the change log goes backwards (feed pruned and created again)', async () => {
+    await store.feedEnsure('again', 'debian');
+    const mk = async (name: string, content: string): Promise<PutPackageInput<Record<string, unknown>>> => ({ ...(await input(name, '1', content)), feed: 'again' });
+    for (const name of ['old1', 'old2', 'old3']) await putPackage(store, await mk(name, name));
+    const index = new PackageIndex<Record<string, unknown>>(store, 'again', 'application/vnd.ferry.test.v1');
+    await index.refresh();
+    expect(index.size).toBe(3);
+    await store.feedRetire('again');
+    await store.feedPrune('again');
+    await store.feedEnsure('again', 'debian');
+    await putPackage(store, await mk('new1', 'new1'));
+    await index.refresh();
+    expect([...index.values()].map((r) => r.name)).toEqual(['new1']);
+  });
+});
+
 describe('PackageIndex snapshot', () => {
   it('a restart takes known versions from the snapshot, reads only new ones, and never trusts it for liveness', async () => {
     await store.feedEnsure('snap', 'debian');

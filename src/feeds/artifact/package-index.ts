@@ -83,6 +83,13 @@ export class PackageIndex<M> {
     if (this.cursor < 0) await this.load();
     for (;;) {
       const page = await this.store.changes(this.feed, this.cursor, PAGE);
+      if (page.last < this.cursor) {
+        // The log went backwards: the feed was pruned and re-created, or the store restored.
+        this.log?.warn({ feed: this.feed, cursor: this.cursor, last: page.last }, 'change log went backwards; reloading package index');
+        for (const key of [...this.records.keys()]) this.remove(key);
+        await this.load();
+        continue;
+      }
       for (const change of page.changes) {
         await this.apply(change);
         this.cursor = change.seq;
