@@ -87,17 +87,22 @@ async function runValidate(dirArg: string | undefined, opts: ValidateOptions, io
   const prefix = opts.prefix ? opts.prefix.replace(/\/+$/, '') + '/' : '';
   const issues = collected.issues.map((i) => (prefix && i.file !== opts.config ? { ...i, file: prefix + i.file } : i));
   const valid = !issues.some((i) => i.severity === 'error');
+  // `ferry validate | head` closes the pipe early: that is not a failure of the validation.
+  io.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  let out: string;
   if (opts.format === 'json') {
     const rows = issues.map(({ severity, code, message, file, line, column, path }) => ({ severity, code, message, file, line, column, path }));
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    out = `${JSON.stringify(rows, null, 2)}\n`;
   } else if (opts.format === 'github') {
-    for (const issue of issues) io.stdout.write(`${formatIssueGithub(issue)}\n`);
+    out = issues.map((i) => `${formatIssueGithub(i)}\n`).join('');
     io.stderr.write(`ferry validate: ${summarize(issues)}\n`);
   } else {
-    for (const issue of issues) io.stdout.write(`${formatIssueText(issue)}\n`);
     const where = dir !== undefined ? ` (${collected.resources} resources in ${dir})` : '';
-    io.stdout.write(`${summarize(issues)}${where}\n`);
+    out = issues.map((i) => `${formatIssueText(i)}\n`).join('') + `${summarize(issues)}${where}\n`;
   }
+  io.stdout.write(out);
   return valid ? ExitCode.ok : ExitCode.failed;
 }
 
