@@ -35,12 +35,13 @@ export class ChocolateyFeedState {
   constructor(readonly index: PackageIndex<NupkgMeta>) {
     index.subscribe((event) => {
       const meta = event.record.metadata;
+      if (typeof meta?.id !== 'string') return;
       const key = meta.id.toLowerCase();
       const list = (this.byId.get(key) ?? []).filter((e) => e.record.repository !== event.record.repository || e.record.tag !== event.record.tag);
-      if (event.type === 'add') {
-        const version = parseVersion(meta.version);
-        if (version) list.push({ record: event.record, version, props: {}, legacyProps: {} });
-      }
+      // A config blob this version of ferry did not write (no valid id/version) is left out
+      // rather than breaking the feed's view.
+      const version = event.type === 'add' && typeof meta.version === 'string' ? parseVersion(meta.version) : undefined;
+      if (version) list.push({ record: event.record, version, props: {}, legacyProps: {} });
       this.recompute(key, list);
       this.ordered = undefined;
     });

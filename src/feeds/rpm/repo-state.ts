@@ -62,6 +62,20 @@ export function packageHref(meta: RpmPackageMeta): string {
   return `Packages/${meta.fileName}`;
 }
 
+/**
+ * The fragments of a package, or undefined when its metadata is not what this version of ferry
+ * writes (a config blob from elsewhere): such a package is left out of the repodata instead of
+ * breaking the whole feed's view.
+ */
+function safeRender(meta: RpmPackageMeta): PackageFragments | undefined {
+  try {
+    if (typeof meta.fileName !== 'string' || !/^[^/\\]+\.rpm$/.test(meta.fileName)) return undefined;
+    return renderPackage(meta, packageHref(meta), meta.buildTime);
+  } catch {
+    return undefined;
+  }
+}
+
 export class RpmRepoState {
   /** bucket → (repository:tag → entry) */
   private readonly buckets = new Map<number, Map<string, Entry>>();
@@ -84,8 +98,9 @@ export class RpmRepoState {
       let entries = this.buckets.get(bucket);
       if (!entries) this.buckets.set(bucket, (entries = new Map()));
       if (entries.delete(key)) this.count--;
-      if (event.type === 'add') {
-        entries.set(key, { record: event.record, fragments: renderPackage(meta, packageHref(meta), meta.buildTime) });
+      const fragments = event.type === 'add' ? safeRender(meta) : undefined;
+      if (fragments) {
+        entries.set(key, { record: event.record, fragments });
         this.count++;
         this.byFileName.set(meta.fileName, event.record);
       } else if (this.byFileName.get(meta.fileName) === event.record) {
