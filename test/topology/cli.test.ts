@@ -92,9 +92,10 @@ describe.concurrent('ferry validate (spawned)', () => {
     const r = await ferry(['validate', dir]);
     expect(r.code).toBe(1);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^x\.yaml:10:3: error SCHEMA_UNKNOWN_FIELD unknown field "schedul"; did you mean "schedule"\?/);
-    expect(lines).toHaveLength(2);
-    expect(lines[1]).toBe('invalid: 1 error, 0 warnings (6 resources in ' + dir + ')');
+    expect(lines[0]).toMatch(/^x\.yaml:8:13: error DANGLING_SITE_REF site "store-9" is not defined/);
+    expect(lines[1]).toMatch(/^x\.yaml:10:3: error SCHEMA_UNKNOWN_FIELD unknown field "schedul"; did you mean "schedule"\?/);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toBe('invalid: 2 errors, 0 warnings (6 resources in ' + dir + ')');
   });
 
   it('--format json prints an array of {severity, code, message, file, line, column, path}', async () => {
@@ -111,10 +112,11 @@ describe.concurrent('ferry validate (spawned)', () => {
     const dir = await tmp({ 'base.yaml': BASE, 'x.yaml': BROKEN });
     const r = await ferry(['validate', dir, '--format', 'github', '--prefix', 'topology/']);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(
-      '::error file=topology/x.yaml,line=10,col=3,title=SCHEMA_UNKNOWN_FIELD::unknown field "schedul"; did you mean "schedule"? (allowed: mode, source, target, schedule, filter, deletes, token, fallback, suspend)\n',
+    expect(r.stdout.split('\n')[1]).toBe(
+      '::error file=topology/x.yaml,line=10,col=3,title=SCHEMA_UNKNOWN_FIELD::unknown field "schedul"; did you mean "schedule"? (allowed: mode, source, target, schedule, filter, deletes, token, fallback, suspend)',
     );
-    expect(r.stderr).toMatch(/invalid: 1 error/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^::error file=topology\/x\.yaml,line=8,col=13,title=DANGLING_SITE_REF::/);
+    expect(r.stderr).toMatch(/invalid: 2 errors/);
   });
 
   it('warnings keep exit 0 and show as warning annotations', async () => {
