@@ -65,6 +65,7 @@ export interface SyncWindow {
   timeZone?: string;
 }
 
+/** A Site document may omit `spec`; the loader then gives the resource `spec: {}`. */
 export interface SiteSpec {
   url?: string;
   incoming?: IncomingRule[];
