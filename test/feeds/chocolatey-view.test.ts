@@ -144,6 +144,12 @@ describe('chocolatey view: OData', () => {
     expect((await get('Packages()?$filter=Secret eq 1')).status).toBe(400);
   });
 
+  it('answers GetUpdates', async () => {
+    const updates = (q: string): Promise<string[]> => text(`GetUpdates()?packageIds='Ferry.Base|Missing'&versions='1.0.0|1.0'&${q}`).then(entries);
+    expect(await updates("includePrerelease=false&includeAllVersions=false&targetFrameworks=''")).toEqual(['Ferry.Base@1.0.10']);
+    expect(await updates('includePrerelease=true&includeAllVersions=true')).toEqual(['Ferry.Base@1.0.10', 'Ferry.Base@1.1.0-beta1']);
+  });
+
   it('pages with <link rel="next"> and counts', async () => {
     const first = await text('Packages()?$orderby=Version&$inlinecount=allpages');
     expect(first).toContain('<m:count>3</m:count>');

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { putPackage } from '../../src/feeds/artifact/index.js';
+import { RPM_ARTIFACT_TYPE, RPM_CONFIG_MEDIA_TYPE, RPM_FILE_MEDIA_TYPE } from '../../src/feeds/rpm/index.js';
 import { copy } from '../../src/oci/index.js';
 import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { createRpmWorkspace, createrepoReference, type RpmWorkspace } from './rpm-fixtures.js';
@@ -47,7 +49,13 @@ async function packageCount(): Promise<number> {
 
 beforeAll(async () => {
   [server, ws] = await Promise.all([
-    startFeedServer({ feeds: [{ name: FEED, type: 'rpm' }, { name: 'el-spoke', type: 'rpm' }] }),
+    startFeedServer({
+      feeds: [
+        { name: FEED, type: 'rpm' },
+        { name: 'el-spoke', type: 'rpm' },
+        { name: 'el-odd', type: 'rpm' },
+      ],
+    }),
     createRpmWorkspace(),
   ]);
   base = `${server.url}/feeds/${FEED}/rpm`;
@@ -101,6 +109,27 @@ describe('rpm view', () => {
       expect(norm(xml.toString('utf8'))).toEqual(norm(ref[kind]));
       expect(xml.toString('utf8')).toContain('packages="3"');
     }
+  });
+
+  it('leaves out a package whose metadata it cannot render, serving the rest', async () => {
+    const file = join(ws.dir, 'odd.rpm');
+    await writeFile(file, 'not really an rpm');
+    const body = await readFile(file);
+    await putPackage(server.store, {
+      feed: 'el-odd',
+      name: 'odd',
+      version: '1',
+      fileName: 'odd.rpm',
+      fileMediaType: RPM_FILE_MEDIA_TYPE,
+      artifactType: RPM_ARTIFACT_TYPE,
+      configMediaType: RPM_CONFIG_MEDIA_TYPE,
+      metadata: { name: 'odd', files: 'not a list' },
+      file: { path: file, digest: `sha256:${sha256(body)}`, size: body.length },
+    });
+    const res = await fetch(`${server.url}/feeds/el-odd/rpm/repodata/repomd.xml`, { headers: { authorization: bearer(server.readToken) } });
+    expect(res.status).toBe(200);
+    const primary = await fetch(`${server.url}/feeds/el-odd/rpm/repodata/primary.xml.gz`, { headers: { authorization: bearer(server.readToken) } });
+    expect(gunzipSync(Buffer.from(await primary.arrayBuffer())).toString('utf8')).toContain('packages="0"');
   });
 
   it('serves packages from the store with Range and ETag', async () => {
