@@ -130,6 +130,14 @@ describe('inspectNupkg', () => {
     expect((meta as { packageHash: string }).packageHash).toMatch(/^[A-Za-z0-9+/]{86}==$/);
   });
 
+  it('accepts directory and empty entries', async () => {
+    const meta = await inspect('dirs.nupkg', makeNupkg({ id: 'Dirs', version: '1.0.0' }, [
+      { name: 'lib/', data: Buffer.alloc(0), method: 0 },
+      { name: 'lib/empty.txt', data: Buffer.alloc(0) },
+    ]));
+    expect(meta).toMatchObject({ id: 'Dirs' });
+  });
+
   const spec = Buffer.from(nuspec({ id: 'Bad.Pkg', version: '1.0.0' }));
   it.each([
     ['a zip bomb (1 GiB of zeros declared)', 'FEED_INVALID_PACKAGE', 'compression ratio too high', () => makeZip([{ name: 'Bad.Pkg.nuspec', data: spec }, { name: 'bomb.bin', data: Buffer.alloc(8 * 1024 * 1024), declaredSize: 1024 ** 3 }])],

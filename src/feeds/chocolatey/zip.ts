@@ -144,11 +144,12 @@ class Meter extends Transform {
 async function verifyEntry(path: string, fh: FileHandle, e: ZipEntry): Promise<void> {
   const start = await dataOffset(fh, e);
   const meter = new Meter(e);
-  const source = createReadStream(path, { start, end: start + e.compressedSize - 1 });
   try {
-    if (e.compressedSize === 0) source.destroy();
-    else if (e.method === 8) await pipeline(source, zlib.createInflateRaw(), meter);
-    else await pipeline(source, meter);
+    if (e.compressedSize > 0) {
+      const source = createReadStream(path, { start, end: start + e.compressedSize - 1 });
+      if (e.method === 8) await pipeline(source, zlib.createInflateRaw(), meter);
+      else await pipeline(source, meter);
+    }
   } catch (err) {
     if (err instanceof Error && 'code' in err && err.code === FeedErrorCode.invalidPackage) throw err;
     throw bad('corrupt entry data', { entry: e.name });
