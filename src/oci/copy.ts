@@ -23,7 +23,7 @@
  */
 import { Transform } from 'node:stream';
 import { FerryError, NextAction } from '../errors/index.js';
-import type { ContentReader, ContentTarget, Descriptor, Platform } from './content.js';
+import type { BlobStream, ContentReader, ContentTarget, Descriptor, Platform } from './content.js';
 import { parseManifest, parsePlatform, platformMatches, sha256Digest, type ParsedManifest } from './manifest.js';
 import { MediaType } from './media-types.js';
 import { isDigest } from './reference.js';
@@ -110,121 +110,141 @@ function sameRegistry(a: ContentReader, b: ContentTarget): boolean {
   return typeof ra === 'string' && ra === (b as { registry?: unknown }).registry;
 }
 
+/** Wraps a blob stream to pace it through the rate limiter and report progress (a cheap Transform). */
+function pacedStream(source: BlobStream, descriptor: Descriptor, options: Pick<CopyOptions, 'rateLimiter' | 'onProgress'>): BlobStream {
+  const { rateLimiter, onProgress } = options;
+  if (!rateLimiter && !onProgress) return source;
+  let done = source.offset;
+  let reported = done;
+  const report = (n: number): void => {
+    done += n;
+    if (onProgress && (done - reported >= 1 << 20 || done === descriptor.size)) {
+      reported = done;
+      onProgress({ digest: descriptor.digest, done, total: descriptor.size });
+    }
+  };
+  const paced = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      if (!rateLimiter) {
+        report(chunk.length);
+        return callback(null, chunk);
+      }
+      rateLimiter.take(chunk.length).then(() => {
+        report(chunk.length);
+        callback(null, chunk);
+      }, callback);
+    },
+  });
+  source.stream.once('error', (err) => paced.destroy(err));
+  paced.once('close', () => source.stream.destroy());
+  return { ...source, stream: source.stream.pipe(paced) };
+}
+
+/** One copy in progress: the counters, the de-duplication maps and the graph walk. */
+class CopyRun {
+  readonly result = { manifests: 0, blobs: 0, bytesTransferred: 0, skipped: 0 };
+  private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+  private readonly blobJobs = new Map<string, Promise<void>>();
+  private readonly manifestJobs = new Map<string, Promise<void>>();
+  private readonly mount: boolean;
+
+  constructor(
+    private readonly src: ContentReader,
+    private readonly srcRepository: string,
+    private readonly dst: ContentTarget,
+    private readonly dstRepository: string,
+    private readonly options: CopyOptions,
+  ) {
+    this.limit = createSemaphore(Math.max(1, options.concurrency ?? 4));
+    this.mount = (options.mount ?? true) && sameRegistry(src, dst) && srcRepository !== dstRepository;
+  }
+
+  /** Copies a blob once per run: skip if present, else mount (same registry), else transfer. */
+  copyBlob(descriptor: Descriptor): Promise<void> {
+    let job = this.blobJobs.get(descriptor.digest);
+    if (!job) {
+      job = this.limit(() => this.transferBlob(descriptor)).catch((err: unknown) => {
+        throw naming(err, 'blob', descriptor.digest);
+      });
+      this.blobJobs.set(descriptor.digest, job);
+    }
+    return job;
+  }
+
+  private async transferBlob(descriptor: Descriptor): Promise<void> {
+    const { dst, dstRepository, options, result } = this;
+    options.signal?.throwIfAborted();
+    if ((await dst.blobHead(dstRepository, descriptor.digest)) !== undefined) {
+      result.skipped++;
+      return;
+    }
+    if (this.mount && (await dst.blobMount(dstRepository, this.srcRepository, descriptor.digest))) {
+      result.blobs++;
+      return;
+    }
+    const open = async (offset: number): Promise<BlobStream> =>
+      pacedStream(await this.src.blobGet(this.srcRepository, descriptor.digest, { offset }), descriptor, options);
+    const put = await dst.blobPut(dstRepository, descriptor, open, options.signal ? { signal: options.signal } : {});
+    result.bytesTransferred += put.transferred;
+    if (put.transferred > 0) result.blobs++;
+    else result.skipped++;
+  }
+
+  /** Copies the subtree of a manifest, then the manifest (with `tag` for the root), once per run. */
+  copyManifest(descriptor: Descriptor, fetched?: { body: Buffer; parsed: ParsedManifest }, tag?: string): Promise<void> {
+    const key = `${descriptor.digest} ${tag ?? ''}`;
+    let job = this.manifestJobs.get(key);
+    if (!job) {
+      job = this.transferManifest(descriptor, fetched, tag).catch((err: unknown) => {
+        throw naming(err, 'manifest', descriptor.digest);
+      });
+      this.manifestJobs.set(key, job);
+    }
+    return job;
+  }
+
+  private async transferManifest(descriptor: Descriptor, fetched: { body: Buffer; parsed: ParsedManifest } | undefined, tag: string | undefined): Promise<void> {
+    const { src, dst, srcRepository, dstRepository, options, result } = this;
+    options.signal?.throwIfAborted();
+    const present = await dst.manifestHead(dstRepository, descriptor.digest);
+    const body = fetched?.body ?? (present ? undefined : (await src.manifestGet(srcRepository, descriptor.digest)).body);
+    if (!present && body) {
+      const parsed = fetched?.parsed ?? parseManifest(body, descriptor.mediaType, { repository: srcRepository, digest: descriptor.digest });
+      await Promise.all([...parsed.manifests.map((m) => this.copyManifest(m)), ...parsed.blobs.map((b) => this.copyBlob(b))]);
+      // The root goes in with its tag in one PUT, after everything it references.
+      await dst.manifestPut(dstRepository, tag ?? descriptor.digest, parsed.mediaType, body);
+      result.manifests++;
+    } else if (tag) {
+      await this.retag(descriptor, tag, body);
+    } else {
+      result.skipped++;
+    }
+    if (options.referrers) {
+      const referrers = await src.referrers(srcRepository, descriptor.digest);
+      await Promise.all(referrers.map((r) => this.copyManifest(r)));
+    }
+  }
+
+  /** Points `tag` at a manifest the destination already holds (no-op when it already does). */
+  private async retag(descriptor: Descriptor, tag: string, body: Buffer | undefined): Promise<void> {
+    const current = await this.dst.manifestHead(this.dstRepository, tag);
+    if (current?.digest === descriptor.digest) {
+      this.result.skipped++;
+      return;
+    }
+    const bytes = body ?? (await this.src.manifestGet(this.srcRepository, descriptor.digest)).body;
+    await this.dst.manifestPut(this.dstRepository, tag, descriptor.mediaType, bytes);
+    this.result.manifests++;
+  }
+}
+
 export async function copy(src: ContentReader, srcRef: CopyRef, dst: ContentTarget, dstRef: CopyRef, options: CopyOptions = {}): Promise<CopyResult> {
   const srcReference = srcRef.reference;
   if (!srcReference) throw new FerryError(CopyErrorCode.invalidOptions, 'copy needs a source tag or digest');
-  const concurrency = Math.max(1, options.concurrency ?? 4);
   const platform = typeof options.platform === 'string' ? parsePlatform(options.platform) : options.platform;
   if (options.platform !== undefined && !platform) {
     throw new FerryError(CopyErrorCode.invalidOptions, `invalid platform ${JSON.stringify(options.platform)} (expected os/arch[/variant])`);
   }
-  const result = { manifests: 0, blobs: 0, bytesTransferred: 0, skipped: 0 };
-  const limit = createSemaphore(concurrency);
-  const blobJobs = new Map<string, Promise<void>>();
-  const manifestJobs = new Map<string, Promise<void>>();
-  const mount = (options.mount ?? true) && sameRegistry(src, dst) && srcRef.repository !== dstRef.repository;
-
-  const openSource = async (descriptor: Descriptor, offset: number) => {
-    const source = await src.blobGet(srcRef.repository, descriptor.digest, { offset });
-    if (!options.rateLimiter && !options.onProgress) return source;
-    let done = source.offset;
-    let reported = done;
-    const { rateLimiter, onProgress } = options;
-    const report = (n: number): void => {
-      done += n;
-      if (onProgress && (done - reported >= 1 << 20 || done === descriptor.size)) {
-        reported = done;
-        onProgress({ digest: descriptor.digest, done, total: descriptor.size });
-      }
-    };
-    // A plain Transform (cheaper per chunk than an async generator): pace, count, pass on.
-    const paced = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        if (!rateLimiter) {
-          report(chunk.length);
-          return callback(null, chunk);
-        }
-        rateLimiter.take(chunk.length).then(() => {
-          report(chunk.length);
-          callback(null, chunk);
-        }, callback);
-      },
-    });
-    source.stream.once('error', (err) => paced.destroy(err));
-    paced.once('close', () => source.stream.destroy());
-    return { ...source, stream: source.stream.pipe(paced) };
-  };
-
-  const copyBlob = (descriptor: Descriptor): Promise<void> => {
-    let job = blobJobs.get(descriptor.digest);
-    if (!job) {
-      job = limit(async () => {
-        options.signal?.throwIfAborted();
-        if ((await dst.blobHead(dstRef.repository, descriptor.digest)) !== undefined) {
-          result.skipped++;
-          return;
-        }
-        if (mount && (await dst.blobMount(dstRef.repository, srcRef.repository, descriptor.digest))) {
-          result.blobs++;
-          return;
-        }
-        const put = await dst.blobPut(dstRef.repository, descriptor, (offset) => openSource(descriptor, offset), options.signal ? { signal: options.signal } : {});
-        result.bytesTransferred += put.transferred;
-        if (put.transferred > 0) result.blobs++;
-        else result.skipped++;
-      }).catch((err: unknown) => {
-        throw naming(err, 'blob', descriptor.digest);
-      });
-      blobJobs.set(descriptor.digest, job);
-    }
-    return job;
-  };
-
-  /** Copies the subtree of a manifest and the manifest itself by digest; `reference` tags it. */
-  const copyManifest = (descriptor: Descriptor, fetched?: { body: Buffer; parsed: ParsedManifest }, tag?: string): Promise<void> => {
-    const key = `${descriptor.digest} ${tag ?? ''}`;
-    let job = manifestJobs.get(key);
-    if (!job) {
-      job = (async () => {
-        options.signal?.throwIfAborted();
-        const present = await dst.manifestHead(dstRef.repository, descriptor.digest);
-        const body = fetched?.body ?? (present ? undefined : (await src.manifestGet(srcRef.repository, descriptor.digest)).body);
-        if (!present && body) {
-          const parsed = fetched?.parsed ?? parseManifest(body, descriptor.mediaType, { repository: srcRef.repository, digest: descriptor.digest });
-          await Promise.all([...parsed.manifests.map((m) => copyManifest(m)), ...parsed.blobs.map((b) => copyBlob(b))]);
-          // The root goes in with its tag in one PUT, after everything it references.
-          await dst.manifestPut(dstRef.repository, tag ?? descriptor.digest, parsed.mediaType, body);
-          result.manifests++;
-        } else if (tag) {
-          await retag(descriptor, tag, body);
-        } else {
-          result.skipped++;
-        }
-        if (options.referrers) await copyReferrers(descriptor.digest);
-      })().catch((err: unknown) => {
-        throw naming(err, 'manifest', descriptor.digest);
-      });
-      manifestJobs.set(key, job);
-    }
-    return job;
-  };
-
-  const retag = async (descriptor: Descriptor, tag: string, body: Buffer | undefined): Promise<void> => {
-    const current = await dst.manifestHead(dstRef.repository, tag);
-    if (current?.digest === descriptor.digest) {
-      result.skipped++;
-      return;
-    }
-    const bytes = body ?? (await src.manifestGet(srcRef.repository, descriptor.digest)).body;
-    await dst.manifestPut(dstRef.repository, tag, descriptor.mediaType, bytes);
-    result.manifests++;
-  };
-
-  const copyReferrers = async (digest: string): Promise<void> => {
-    const list = await src.referrers(srcRef.repository, digest);
-    await Promise.all(list.map((r) => copyManifest(r)));
-  };
-
   const root = await src.manifestGet(srcRef.repository, srcReference);
   let parsed = parseManifest(root.body, root.descriptor.mediaType, { repository: srcRef.repository, reference: srcReference });
   let rootDescriptor: Descriptor = { ...root.descriptor, mediaType: parsed.mediaType };
@@ -237,8 +257,9 @@ export async function copy(src: ContentReader, srcRef: CopyRef, dst: ContentTarg
   if (!tag && dstReference !== rootDescriptor.digest) {
     throw new FerryError(CopyErrorCode.invalidOptions, `destination digest ${dstReference} does not match the copied content ${rootDescriptor.digest}`, { next: NextAction.fix });
   }
-  await copyManifest(rootDescriptor, { body: rootBody, parsed }, tag);
-  return { descriptor: rootDescriptor, ...result };
+  const run = new CopyRun(src, srcRef.repository, dst, dstRef.repository, options);
+  await run.copyManifest(rootDescriptor, { body: rootBody, parsed }, tag);
+  return { descriptor: rootDescriptor, ...run.result };
 }
 
 async function filterIndex(

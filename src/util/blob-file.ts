@@ -54,7 +54,7 @@ const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
 
 /** See the file comment for the guarantees. Returns the bytes read from the source. */
 export async function writeBlobFile(options: BlobFileOptions): Promise<{ transferred: number }> {
-  const { finalPath, partialPath, digest, size } = options;
+  const { finalPath, partialPath, digest } = options;
   if (!DIGEST_PATTERN.test(digest)) {
     throw new FerryError(BlobFileErrorCode.invalidDigest, `unsupported or invalid digest ${JSON.stringify(digest)}`, { data: { digest } });
   }

@@ -70,7 +70,9 @@ describe('copy through a fault-injecting proxy', () => {
     await expectIdentical(layout.path);
     const gets = proxy.requests.filter((q) => q.method === 'GET' && q.path.includes(layer()));
     expect(gets.length).toBe(2);
-    expect(gets[1]?.range).toMatch(/^bytes=\d+-$/);
+    // A cut is a TCP reset, which may discard bytes the client had not read yet: then there is
+    // nothing to resume from. A truncation (FIN) or a stall always leaves a prefix to resume.
+    if (fault.kind !== 'cut') expect(gets[1]?.range).toMatch(/^bytes=\d+-$/);
     // resumed, not restarted: less than one extra layer on the wire
     expect(r.bytesTransferred).toBeLessThan(LAYER * 1.5 + 20_000);
   });
