@@ -173,7 +173,8 @@ export async function inspectZip(path: string, { maxEntries = 10_000, maxTotalBy
 
 /** Inflates one (already verified) entry into memory; refuses entries above `maxBytes`. */
 export async function readEntry(path: string, entry: ZipEntry, maxBytes: number): Promise<Buffer> {
-  if (entry.size > maxBytes) throw bad('entry too large', { entry: entry.name, limit: maxBytes });
+  // Deflate never needs much more room than the data itself: a bigger compressed size is hostile.
+  if (entry.size > maxBytes || entry.compressedSize > maxBytes + 64 * 1024) throw bad('entry too large', { entry: entry.name, limit: maxBytes });
   const fh = await open(path, 'r');
   try {
     const start = await dataOffset(fh, entry);
