@@ -133,6 +133,41 @@ describe('copy through a fault-injecting proxy', () => {
     expect(await dst.blobHead('cut/img', layer())).toBe(LAYER);
   });
 
+  it('passes every blob byte through the rate limiter hook and reports progress', async () => {
+    let taken = 0;
+    const rateLimiter = {
+      take: async (bytes: number) => {
+        taken += bytes;
+        await new Promise((r) => setTimeout(r, 1));
+      },
+    };
+    const seen = new Map<string, number>();
+    const { r } = await copy(viaProxy, { repository: 'faulty/img', reference: 'v1' }, freshLayout(), { repository: '', reference: 'v1' }, {
+      rateLimiter,
+      onProgress: (p) => seen.set(p.digest, p.done),
+    }).then((r) => ({ r }));
+    const total = image.blobs.reduce((n, b) => n + b.descriptor.size, 0);
+    expect(taken).toBe(total);
+    expect(r.bytesTransferred).toBe(total);
+    for (const b of image.blobs) expect(seen.get(b.descriptor.digest)).toBe(b.descriptor.size);
+  });
+
+  it('stops on abort, keeping the partial blob for the next attempt and nothing at its final name', async () => {
+    proxy.addRule({ method: 'GET', path: layer(), fault: { kind: 'slow', bytesPerSecond: 400_000 } });
+    const layout = freshLayout();
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 600);
+    const err = await copy(viaProxy, { repository: 'faulty/img', reference: 'v1' }, layout, { repository: '', reference: 'v1' }, { signal: controller.signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(await storedBlobs(layout.path)).not.toContain(layer().slice(7));
+    const partial = await readdir(join(layout.path, '.ferry-partial', 'sha256'));
+    expect(partial).toContain(layer().slice(7));
+    expect((await layout.tagList('')).tags).toEqual([]);
+    proxy.clearRules();
+    await copyToLayout(layout);
+    await expectIdentical(layout.path);
+  });
+
   it('fails with OCI_CONNECTION naming the URL when the registry is gone', async () => {
     const gone = createRegistryClient({ registry: '127.0.0.1:1', retry: { maxAttempts: 2, baseDelayMs: 10 } });
     const err = (await gone.manifestGet('x/y', 'v1').catch((e: unknown) => e)) as FerryError;
