@@ -71,6 +71,8 @@ export interface NuspecInput {
   description?: string;
   tags?: string;
   dependencies?: Array<{ id: string; version: string }>;
+  /** Extra metadata elements, e.g. Chocolatey's `docsUrl`. */
+  extra?: Record<string, string>;
 }
 
 export function nuspec(p: NuspecInput): string {
@@ -79,6 +81,7 @@ export function nuspec(p: NuspecInput): string {
     `<?xml version="1.0" encoding="utf-8"?>\n<package xmlns="http://schemas.microsoft.com/packaging/2010/07/nuspec.xsd"><metadata>` +
     `<id>${p.id}</id><version>${p.version}</version><title>${p.id} title</title><authors>Ferry Tests</authors>` +
     `<description>${p.description ?? `The ${p.id} package &amp; friends`}</description><tags>${p.tags ?? 'ferry test'}</tags>` +
+    Object.entries(p.extra ?? {}).map(([k, v]) => `<${k}>${v}</${k}>`).join('') +
     (deps ? `<dependencies>${deps}</dependencies>` : '') +
     `</metadata></package>`
   );

@@ -217,11 +217,14 @@ describe('chocolatey view: the real nuget client', () => {
         `</ferry></packageSourceCredentials><packageSources><add key="ferry" value="${src}"/></packageSources></configuration>`,
     );
     const cfg = ['-ConfigFile', join(dir, 'NuGet.Config')];
-    await writeFile(join(dir, 'Ferry.App.1.2.3.nupkg'), makeNupkg({ id: 'Ferry.App', version: '1.2.3', dependencies: [{ id: 'Ferry.Base', version: '1.0.0' }] }));
+    const app = { id: 'Ferry.App', version: '1.2.3', dependencies: [{ id: 'Ferry.Base', version: '1.0.0' }], extra: { docsUrl: 'https://docs.example.invalid/app' } };
+    await writeFile(join(dir, 'Ferry.App.1.2.3.nupkg'), makeNupkg(app));
     await expect(nuget(['push', 'Ferry.App.1.2.3.nupkg', '-Source', 'ferry', '-ApiKey', server.readToken, ...cfg], dir)).rejects.toThrow();
     const pushed = await nuget(['push', 'Ferry.App.1.2.3.nupkg', '-Source', 'ferry', '-ApiKey', server.writeToken, ...cfg], dir);
     expect(pushed).toContain('Your package was pushed');
 
+    // Chocolatey's extra properties do not disturb nuget 2.8 (it ignores unknown properties).
+    expect(await text("Packages(Id='Ferry.App',Version='1.2.3')")).toContain('<d:DocsUrl>https://docs.example.invalid/app</d:DocsUrl>');
     const listed = await nuget(['list', '-Source', 'ferry', '-AllVersions', '-Prerelease', ...cfg], dir);
     expect(listed.split('\n').filter((l) => /^Ferry\./.test(l))).toEqual(['Ferry.App 1.2.3', 'Ferry.Base 1.0.10', 'Ferry.Base 1.1.0-beta1']);
 

@@ -38,6 +38,12 @@ export interface NupkgMeta {
   projectUrl: string;
   iconUrl: string;
   licenseUrl: string;
+  /** Chocolatey nuspec extensions (choco shows them in `choco info`); optional in older configs. */
+  packageSourceUrl?: string;
+  projectSourceUrl?: string;
+  docsUrl?: string;
+  mailingListUrl?: string;
+  bugTrackerUrl?: string;
   requireLicenseAcceptance: boolean;
   minClientVersion: string;
   /** OData form: `id:range:targetFramework|…`. */
@@ -126,6 +132,11 @@ export function parseNuspec(xml: string): Omit<NupkgMeta, 'packageHash' | 'packa
     projectUrl: text(metadata, 'projectUrl'),
     iconUrl: text(metadata, 'iconUrl'),
     licenseUrl: text(metadata, 'licenseUrl'),
+    packageSourceUrl: text(metadata, 'packageSourceUrl'),
+    projectSourceUrl: text(metadata, 'projectSourceUrl'),
+    docsUrl: text(metadata, 'docsUrl'),
+    mailingListUrl: text(metadata, 'mailingListUrl'),
+    bugTrackerUrl: text(metadata, 'bugTrackerUrl'),
     requireLicenseAcceptance: text(metadata, 'requireLicenseAcceptance').toLowerCase() === 'true',
     minClientVersion: String(metadata['@_minClientVersion'] ?? '').slice(0, 64),
     dependencies: dependencyString(metadata.dependencies),

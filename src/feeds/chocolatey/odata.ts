@@ -61,6 +61,12 @@ export const PROPERTIES: ReadonlyArray<readonly [string, EdmType]> = [
   ['LicenseUrl', 'Edm.String'],
   ['LicenseNames', 'Edm.String'],
   ['LicenseReportUrl', 'Edm.String'],
+  // Chocolatey's extensions of V2FeedPackage (community repository feed).
+  ['PackageSourceUrl', 'Edm.String'],
+  ['ProjectSourceUrl', 'Edm.String'],
+  ['DocsUrl', 'Edm.String'],
+  ['MailingListUrl', 'Edm.String'],
+  ['BugTrackerUrl', 'Edm.String'],
 ];
 export const PROPERTY_NAMES: ReadonlySet<string> = new Set(PROPERTIES.map(([n]) => n));
 const NOT_NULL = new Set(['Id', 'Version', 'Created', 'DownloadCount', 'IsLatestVersion', 'IsAbsoluteLatestVersion', 'IsPrerelease', 'LastUpdated', 'Published', 'PackageSize', 'RequireLicenseAcceptance', 'VersionDownloadCount']);
@@ -101,6 +107,11 @@ export function toProperties(m: NupkgMeta, latest: { isLatest: boolean; isAbsolu
     LicenseUrl: m.licenseUrl || null,
     LicenseNames: null,
     LicenseReportUrl: null,
+    PackageSourceUrl: m.packageSourceUrl || null,
+    ProjectSourceUrl: m.projectSourceUrl || null,
+    DocsUrl: m.docsUrl || null,
+    MailingListUrl: m.mailingListUrl || null,
+    BugTrackerUrl: m.bugTrackerUrl || null,
   };
 }
 
