@@ -60,6 +60,7 @@ export function decodeText(file: string, content: Buffer | string): { text?: str
   return { text };
 }
 
+/** Parses a file's text into positioned documents; empty documents are skipped. */
 export function parseYamlFile(file: string, text: string, options: ParseOptions): ParsedFile {
   const lineCounter = new LineCounter();
   const issues: ValidationIssue[] = [];
@@ -113,12 +114,13 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
   return { documents, issues: issues.slice(0, options.maxIssuesPerFile) };
 }
 
+/** Re-parsed files of one load, shared by the lazy locators of their documents. */
+export type ReparseCache = Map<string, Document.Parsed[] | LineCounter>;
+
 /**
  * A locator that re-parses the file on first use. The loader keeps these instead of the ASTs
  * (which cost several times the text in memory and GC time); a valid topology never re-parses.
  */
-export type ReparseCache = Map<string, Document.Parsed[] | LineCounter>;
-
 export function lazyLocator(file: string, text: string, index: number, cache: ReparseCache): Locator {
   return (segments, options) => {
     let docs = cache.get(file) as Document.Parsed[] | undefined;
