@@ -235,7 +235,7 @@ describe('rpm view', () => {
         `password=${server.readToken}`,
         'gpgcheck=1',
         'repo_gpgcheck=1',
-        `gpgkey=${keys.map((k) => `file://${dir}/${k}`).join(' ')}`,
+        `gpgkey=${keys.map((k) => (k.startsWith('http') ? k : `file://${dir}/${k}`)).join(' ')}`,
         '',
       ].join('\n'),
     );
@@ -244,7 +244,8 @@ describe('rpm view', () => {
 
   it('installs with a real dnf (gpgcheck=1, repo_gpgcheck=1)', async () => {
     const d = join(ws.dir, 'dnf');
-    const args = await dnfSetup(d, ['ferry.asc', 'publisher.asc']);
+    // The site key straight from the feed (dnf sends the repository's credentials for it).
+    const args = await dnfSetup(d, [`${base}/key.asc`, 'publisher.asc']);
     await run('dnf', [...args, 'install', 'ferry-app'], { maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
     const { stdout } = await run('rpm', ['--root', join(d, 'root'), '-q', 'ferry-app', 'ferry-lib']);
     expect(stdout).toContain('ferry-app-2.1-5.noarch');
