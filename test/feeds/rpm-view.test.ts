@@ -86,6 +86,10 @@ describe('rpm view', () => {
     const rebuilt = await upload(await ws.build({ name: 'ferry-lib', version: '1.0.0', autoReqProv: false, payloadBytes: 200_000 }));
     expect(rebuilt.status).toBe(409);
     expect(await errorCode(rebuilt)).toBe('FEED_CONFLICT');
+    // Another epoch of an existing NEVR would have the same file name under Packages/.
+    const otherEpoch = await upload(await ws.build({ name: 'ferry-lib', version: '1.0.0', epoch: 3, autoReqProv: false }));
+    expect(otherEpoch.status).toBe(409);
+    expect(await errorCode(otherEpoch)).toBe('FEED_CONFLICT');
     expect(await packageCount()).toBe(3);
 
     const repomdRes = await get('repodata/repomd.xml');

@@ -71,7 +71,15 @@ async function upload(ctx: Context, req: Request, res: Response): Promise<void> 
   ctx.deps.authorize(req, feed, 'write');
   const spooled = await spoolUpload(req, { tmpDir: ctx.tmpDir, maxBytes: ctx.maxUploadBytes });
   try {
-    const record = await storeRpm(ctx.deps, feed, spooled);
+    const state = ctx.states.get(feed);
+    await state.index.refresh();
+    const record = await storeRpm(ctx.deps, feed, spooled, 'local', (meta) => {
+      // Two NEVRAs differing only in epoch share a file name (`Packages/<file>`): refuse the second.
+      const other = state.packageByFileName(meta.fileName);
+      if (other && other.version !== rpmVersionKey(meta)) {
+        throw feedError(FeedErrorCode.conflict, 'another epoch of this package has the same file name', { fileName: meta.fileName });
+      }
+    });
     ctx.deps.log.info({ feed, name: record.name, version: record.version }, 'rpm package stored');
     res.status(201).json({ name: record.name, version: record.version, fileName: record.fileName, digest: record.file.digest });
   } finally {
@@ -140,9 +148,19 @@ export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = 
   return router;
 }
 
-/** Parses, validates and stores one spooled .rpm; throws FEED_* codes before writing anything. */
-export async function storeRpm(deps: Pick<FeedViewDeps, 'store'>, feed: string, spooled: SpooledFile, origin = 'local') {
+/**
+ * Parses, validates and stores one spooled .rpm; throws FEED_* codes before writing anything
+ * (`check` may veto the parsed package by throwing).
+ */
+export async function storeRpm(
+  deps: Pick<FeedViewDeps, 'store'>,
+  feed: string,
+  spooled: SpooledFile,
+  origin = 'local',
+  check?: (meta: RpmPackageMeta) => void,
+): Promise<PackageRecord<RpmPackageMeta>> {
   const meta = await inspectRpm(spooled.path, spooled.sha256);
+  check?.(meta);
   return putPackage<RpmPackageMeta>(
     deps.store,
     {
