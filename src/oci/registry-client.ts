@@ -9,6 +9,7 @@
  * registry-blobs.ts). Plain HTTP is used when `plainHttp` is true, or when it is unset and the
  * registry is a loopback address.
  */
+import tls from 'node:tls';
 import type { Credentials } from './http/auth.js';
 import { credentialHint, withAuth } from './http/auth.js';
 import { withRetry, type RetryOptions } from './http/retry.js';
@@ -31,6 +32,8 @@ export interface RegistryClientOptions {
   onRequest?: (method: string, url: string, status: number) => void;
   /** Upload blobs larger than this in PATCH chunks of this size (default: monolithic). */
   uploadChunkSize?: number;
+  /** Extra trust for https: PEM CA certificate(s) to accept in addition to the system's. */
+  ca?: string | Buffer;
 }
 
 export interface RegistryClient extends ContentTarget {
@@ -53,8 +56,14 @@ export function createRegistryClient({
   userAgent = 'ferry/0.1',
   onRequest,
   uploadChunkSize,
+  ca,
 }: RegistryClientOptions): RegistryClient {
-  const transport = createTransport({ timeoutMs, userAgent, ...(onRequest ? { onRequest } : {}) });
+  const transport = createTransport({
+    timeoutMs,
+    userAgent,
+    ...(onRequest ? { onRequest } : {}),
+    ...(ca ? { tls: { ca: [...tls.rootCertificates, ca.toString()] } } : {}),
+  });
   const retried = withRetry(transport.send, retry);
   const useHttp = plainHttp ?? isLoopbackRegistry(registry);
   const ctx: RegistryContext = {

@@ -1,6 +1,6 @@
 /**
  * `ferry copy SRC DST [--plain-http] [--platform os/arch] [--referrers] [--concurrency N]
- *   [--src-creds U:P|TOKEN] [--dest-creds U:P|TOKEN]`
+ *   [--src-creds U:P|TOKEN] [--dest-creds U:P|TOKEN] [--ca-file FILE]`
  *
  * Copies an image, index or artifact (and its referrers with `--referrers`) between registries
  * (`[docker://]host[:port]/repo[:tag][@digest]`) and OCI layouts (`oci:DIR[:tag]`) with the OCI
@@ -10,6 +10,7 @@
  * except for loopback registries. On a terminal, progress goes to stderr (bytes, rate, ETA);
  * otherwise stdout gets JSON lines (`{"event":"progress",…}` …, then `{"event":"done",…}`).
  */
+import { readFile } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
 import { processIO, type CliIO } from '../io.js';
 import { ExitCode } from '../exit-codes.js';
@@ -35,6 +36,7 @@ interface CopyCommandOptions {
   concurrency: string;
   srcCreds?: string;
   destCreds?: string;
+  caFile?: string;
 }
 
 function usage(message: string): FerryError {
@@ -47,9 +49,11 @@ export function parseCredentials(value: string | undefined): Credentials | undef
   return colon > 0 ? { username: value.slice(0, colon), password: value.slice(colon + 1) } : { token: value };
 }
 
-function targetFor(ref: Reference, plainHttp: boolean, auth: Credentials | undefined): { target: ContentTarget; repository: string; close: () => void } {
+function targetFor(ref: Reference, plainHttp: boolean, auth: Credentials | undefined, ca: Buffer | undefined): { target: ContentTarget; repository: string; close: () => void } {
   if (ref.kind === 'layout') return { target: createLayoutTarget(ref.path), repository: '', close: () => undefined };
-  const client = createRegistryClient({ registry: ref.registry, ...(plainHttp ? { plainHttp: true } : {}), ...(auth ? { auth } : {}) });
+  // Loopback registries default to plain HTTP; a CA file means the user expects https anywhere.
+  const scheme = plainHttp ? { plainHttp: true } : ca ? { plainHttp: false } : {};
+  const client = createRegistryClient({ registry: ref.registry, ...scheme, ...(auth ? { auth } : {}), ...(ca ? { ca } : {}) });
   return { target: client, repository: ref.repository, close: client.close };
 }
 
@@ -126,8 +130,16 @@ async function runCopy(src: string, dst: string, options: CopyCommandOptions, io
   }
   const srcReference = sourceReference(srcRef);
   const dstReference = destinationReference(dstRef, srcReference);
-  const source = targetFor(srcRef, options.plainHttp === true, parseCredentials(options.srcCreds ?? process.env.FERRY_SRC_CREDS));
-  const destination = targetFor(dstRef, options.plainHttp === true, parseCredentials(options.destCreds ?? process.env.FERRY_DEST_CREDS));
+  let ca: Buffer | undefined;
+  if (options.caFile) {
+    try {
+      ca = await readFile(options.caFile);
+    } catch (err) {
+      throw usage(`cannot read --ca-file ${options.caFile}: ${errorMessage(err)}`);
+    }
+  }
+  const source = targetFor(srcRef, options.plainHttp === true, parseCredentials(options.srcCreds ?? process.env.FERRY_SRC_CREDS), ca);
+  const destination = targetFor(dstRef, options.plainHttp === true, parseCredentials(options.destCreds ?? process.env.FERRY_DEST_CREDS), ca);
   const reporter = createReporter(io);
   const started = Date.now();
   try {
@@ -164,6 +176,7 @@ export const register: RegisterCommand = (program: Command, io: CliIO, setExitCo
     .option('--concurrency <n>', 'blobs transferred at once', '4')
     .option('--src-creds <user:password|token>', 'source credentials (or env FERRY_SRC_CREDS)')
     .option('--dest-creds <user:password|token>', 'destination credentials (or env FERRY_DEST_CREDS)')
+    .option('--ca-file <file>', 'PEM CA certificate(s) to trust for https registries, besides the system ones')
     .action(async (src: string, dst: string, options: CopyCommandOptions) => {
       try {
         setExitCode(await runCopy(src, dst, options, io));
