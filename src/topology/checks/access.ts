@@ -1,7 +1,7 @@
 /**
  * Incoming coverage (warnings: the token may come in a later change): a pull needs a `read`
- * rule on the source covering the feed, a push a `write` rule on each target, a mirror both on
- * the source (its targets connect to it and converge both ways).
+ * rule on the source (and on each fallback) covering the feed, a push a `write` rule on each
+ * target, a mirror both on the source (its targets connect to it and converge both ways).
  */
 import picomatch from 'picomatch';
 import type { Access, Site } from '../model.js';
@@ -33,6 +33,13 @@ export function checkAccess(ctx: CheckContext, x: ResolvedReplication): void {
   const mode = r.spec.mode;
   if ((mode === 'pull' || mode === 'mirror') && !incomingCovers(sourceSite, 'read', feed)) {
     ctx.warn(IssueCode.incomingReadMissing, `source site "${sourceSite.metadata.name}" has no incoming rule with access read covering feed "${feed}": its targets will be refused until one is added`, r, ['spec', 'source', 'site']);
+  }
+  if (mode === 'pull') {
+    (r.spec.fallback ?? []).forEach((name, i) => {
+      const site = ctx.sites.get(name);
+      if (!site || site === sourceSite || ctx.isPartial(site) || incomingCovers(site, 'read', feed)) return;
+      ctx.warn(IssueCode.incomingReadMissing, `fallback site "${name}" has no incoming rule with access read covering feed "${feed}": the fallback will be refused`, r, ['spec', 'fallback', i]);
+    });
   }
   if (mode === 'mirror' && !incomingCovers(sourceSite, 'write', feed)) {
     ctx.warn(IssueCode.incomingWriteMissing, `source site "${sourceSite.metadata.name}" has no incoming rule with access write covering feed "${feed}": mirror targets cannot send their changes`, r, ['spec', 'source', 'site']);
