@@ -3,8 +3,8 @@
  * current from the feed's PackageIndex (which follows the store's change log).
  *
  * Contract:
- * - A package's three XML fragments are rendered once, when it enters the index, and dropped when
- *   it leaves; a new upload costs one render, never a re-parse of the feed.
+ * - A package's three XML fragments are rendered from its stored metadata (never by re-reading
+ *   the .rpm) when its bucket changes; a new upload re-renders the ~N/256 packages of one bucket.
  * - `repodata()` returns one consistent generation: repomd.xml and the three files it names,
  *   built at most once per index generation. The previous generation stays servable, so a
  *   client that read repomd.xml just before an upload still gets the files it names.
@@ -48,12 +48,7 @@ export interface RepodataGeneration {
   repomdSignature?: string;
 }
 
-interface Entry {
-  record: PackageRecord<RpmPackageMeta>;
-  fragments: PackageFragments;
-}
-
-function sortedKeys(entries: Map<string, Entry>): string[] {
+function sortedKeys(entries: Map<string, PackageRecord<RpmPackageMeta>>): string[] {
   return [...entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
@@ -77,8 +72,8 @@ function safeRender(meta: RpmPackageMeta): PackageFragments | undefined {
 }
 
 export class RpmRepoState {
-  /** bucket → (repository:tag → entry) */
-  private readonly buckets = new Map<number, Map<string, Entry>>();
+  /** bucket → (repository:tag → record); fragments are re-rendered when a bucket changes. */
+  private readonly buckets = new Map<number, Map<string, PackageRecord<RpmPackageMeta>>>();
   private readonly blocks = new Map<number, Blocks>();
   private readonly dirty = new Set<number>();
   private count = 0;
@@ -98,9 +93,8 @@ export class RpmRepoState {
       let entries = this.buckets.get(bucket);
       if (!entries) this.buckets.set(bucket, (entries = new Map()));
       if (entries.delete(key)) this.count--;
-      const fragments = event.type === 'add' ? safeRender(meta) : undefined;
-      if (fragments) {
-        entries.set(key, { record: event.record, fragments });
+      if (event.type === 'add' && safeRender(meta)) {
+        entries.set(key, event.record);
         this.count++;
         this.byFileName.set(meta.fileName, event.record);
       } else if (this.byFileName.get(meta.fileName) === event.record) {
@@ -140,7 +134,7 @@ export class RpmRepoState {
         this.blocks.delete(bucket);
         continue;
       }
-      const ordered = sortedKeys(entries).map((k) => entries.get(k)!.fragments);
+      const ordered = sortedKeys(entries).map((k) => safeRender(entries.get(k)!.metadata)!);
       const blocks = {} as Blocks;
       for (const kind of REPODATA_KINDS) blocks[kind] = compressBlock(ordered.map((f) => f[kind]));
       this.blocks.set(bucket, blocks);
