@@ -99,6 +99,15 @@ spec:
     expect(result.topology.feeds.map((f) => f.metadata.name)).toEqual(['images', 'store-debs']);
   });
 
+  it('a dangling reference suggests the near name', () => {
+    const rep = 'apiVersion: ferry/v1\nkind: Replication\nmetadata: {name: r}\nspec:\n  mode: pull\n  source: {site: hubb, feed: image}\n  target: {sites: [store-1], feed: store-images}\n';
+    const result = loadTopologyFiles([{ path: 'base.yaml', content: BASE }, { path: 'r.yaml', content: rep }]);
+    expect(result.issues.map((i) => i.message)).toEqual([
+      expect.stringContaining('did you mean "hub"?') as string,
+      expect.stringContaining('did you mean "images"?') as string,
+    ]);
+  });
+
   it('base topology is valid with no issue at all', async () => {
     const dir = await writeTopology({ 'base.yaml': BASE });
     dirs.push(dir);

@@ -13,6 +13,8 @@ export class CheckContext {
   private readonly entries = new Map<AnyResource, Entry>();
   private readonly hostCache = new Map<Feed, Set<string>>();
   private readonly partial = new Set<AnyResource>();
+  /** "Did you mean" suggestions still allowed in this run (each scans all names of a kind). */
+  hintsLeft = 50;
 
   /**
    * @param topology valid and salvaged resources

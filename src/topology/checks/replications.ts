@@ -75,7 +75,7 @@ function checkUpstreamSource(ctx: CheckContext, r: Replication, out: ResolvedRep
   }
   const upstream = ctx.upstreams.get(name);
   if (!upstream && !ctx.known.Upstream.has(name)) {
-    ctx.error(IssueCode.danglingUpstreamRef, `upstream "${name}" is not defined${hint(name, ctx.upstreams.keys())}`, r, ['spec', 'source', 'upstream']);
+    ctx.error(IssueCode.danglingUpstreamRef, `upstream "${name}" is not defined${hint(name, ctx.upstreams.keys(), ctx)}`, r, ['spec', 'source', 'upstream']);
   }
   const feedName = target.feed ?? name;
   if (target.feed === undefined && !ctx.known.Feed.has(name)) {
@@ -94,7 +94,7 @@ function checkSiteSource(ctx: CheckContext, r: Replication, out: ResolvedReplica
   const siteName = source.site!;
   out.sourceSite = ctx.sites.get(siteName);
   if (!out.sourceSite && !ctx.siteKnown(siteName)) {
-    ctx.error(IssueCode.danglingSiteRef, `site "${siteName}" is not defined${hint(siteName, ctx.sites.keys())}`, r, ['spec', 'source', 'site']);
+    ctx.error(IssueCode.danglingSiteRef, `site "${siteName}" is not defined${hint(siteName, ctx.sites.keys(), ctx)}`, r, ['spec', 'source', 'site']);
   }
   if (source.feed !== undefined) out.sourceFeed = lookupFeed(ctx, r, source.feed, ['spec', 'source', 'feed']);
   out.targetFeedName = target.feed ?? source.feed;
@@ -114,7 +114,7 @@ function checkSiteSource(ctx: CheckContext, r: Replication, out: ResolvedReplica
 function lookupFeed(ctx: CheckContext, r: Replication, name: string, path: string[]): Feed | undefined {
   const feed = ctx.feeds.get(name);
   if (!feed && !ctx.known.Feed.has(name)) {
-    ctx.error(IssueCode.danglingFeedRef, `feed "${name}" is not defined${hint(name, ctx.feeds.keys())}`, r, path);
+    ctx.error(IssueCode.danglingFeedRef, `feed "${name}" is not defined${hint(name, ctx.feeds.keys(), ctx)}`, r, path);
   }
   return feed;
 }
@@ -125,7 +125,7 @@ function resolveTargets(ctx: CheckContext, r: Replication): Site[] {
   (target.sites ?? []).forEach((name, i) => {
     if (ctx.sites.has(name)) return;
     unresolved++;
-    if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined${hint(name, ctx.sites.keys())}`, r, ['spec', 'target', 'sites', i]);
+    if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined${hint(name, ctx.sites.keys(), ctx)}`, r, ['spec', 'target', 'sites', i]);
   });
   const targets = selectSites(ctx.topology, target);
   if (targets.length === 0 && unresolved === 0 && !ctx.incomplete.has('Site')) {
@@ -172,7 +172,7 @@ function checkFallback(ctx: CheckContext, r: Replication, out: ResolvedReplicati
     const path = ['spec', 'fallback', i];
     const site = ctx.sites.get(name);
     if (!site) {
-      if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined${hint(name, ctx.sites.keys())}`, r, path);
+      if (!ctx.siteKnown(name)) ctx.error(IssueCode.danglingSiteRef, `site "${name}" is not defined${hint(name, ctx.sites.keys(), ctx)}`, r, path);
       return;
     }
     if (name === r.spec.source.site) {
@@ -187,7 +187,12 @@ function checkFallback(ctx: CheckContext, r: Replication, out: ResolvedReplicati
 }
 
 /** "; did you mean "x"?" for a close name (prefix or one edit), else "". */
-function hint(name: string, names: Iterable<string>): string {
+/**
+ * A "did you mean" for the first dangling references of a load only (ctx.hintsLeft): each
+ * scans every name, and a broken 5,000-site topology must not cost 5,000 × 5,000 comparisons.
+ */
+function hint(name: string, names: Iterable<string>, ctx: CheckContext): string {
+  if (ctx.hintsLeft-- <= 0) return '';
   for (const n of names) {
     if (Math.abs(n.length - name.length) <= 1 && oneEdit(n, name)) return `; did you mean "${n}"?`;
   }
