@@ -28,8 +28,10 @@ export function isSemVer2(version: string): boolean {
 }
 
 export class ChocolateyFeedState {
-  /** lower-case id → versions, ascending. */
+  /** lower-case id → versions, ascending (after `flush()`). */
   private readonly byId = new Map<string, VersionEntry[]>();
+  /** Ids whose order and latest flags must be recomputed before the next read. */
+  private readonly dirty = new Set<string>();
   private ordered: { props: Properties[]; legacy: Properties[] } | undefined;
 
   constructor(readonly index: PackageIndex<NupkgMeta>) {
@@ -42,9 +44,16 @@ export class ChocolateyFeedState {
       // rather than breaking the feed's view.
       const version = event.type === 'add' && typeof meta.version === 'string' ? parseVersion(meta.version) : undefined;
       if (version) list.push({ record: event.record, version, props: {}, legacyProps: {} });
-      this.recompute(key, list);
+      this.byId.set(key, list);
+      this.dirty.add(key);
       this.ordered = undefined;
     });
+  }
+
+  /** Recomputes the ids changed since the last read (once per id, however many versions came). */
+  private flush(): void {
+    for (const key of this.dirty) this.recompute(key, this.byId.get(key) ?? []);
+    this.dirty.clear();
   }
 
   private recompute(key: string, list: VersionEntry[]): void {
@@ -73,6 +82,7 @@ export class ChocolateyFeedState {
 
   /** Every version's properties, ordered by id then version; `semVer2` picks the flag set. */
   all(semVer2 = true): Properties[] {
+    this.flush();
     if (!this.ordered) {
       const entries = [...this.byId.keys()].sort().flatMap((id) => this.byId.get(id) ?? []);
       this.ordered = { props: entries.map((e) => e.props), legacy: entries.map((e) => e.legacyProps) };
@@ -82,6 +92,7 @@ export class ChocolateyFeedState {
 
   /** Versions of one id (any case), ascending. */
   versions(id: string): VersionEntry[] {
+    this.flush();
     return this.byId.get(id.toLowerCase()) ?? [];
   }
 

@@ -32,10 +32,17 @@ function int(value: string | undefined, name: string): number | undefined {
   return Number(value);
 }
 
+/** Lower-cased id, title, description and tags of an entry, computed once per property bag. */
+const haystacks = new WeakMap<Properties, string>();
+
 function searchMatches(p: Properties, terms: string[]): boolean {
   if (terms.length === 0) return true;
-  const hay = [p.Id, p.Title, p.Description, p.Tags].map((v) => String(v ?? '').toLowerCase());
-  return terms.some((t) => hay.some((h) => h.includes(t)));
+  let hay = haystacks.get(p);
+  if (hay === undefined) {
+    hay = [p.Id, p.Title, p.Description, p.Tags].map((v) => String(v ?? '').toLowerCase()).join('\n');
+    haystacks.set(p, hay);
+  }
+  return terms.some((t) => hay.includes(t));
 }
 
 function getUpdates(state: ChocolateyFeedState, q: Record<string, string>, semVer2: boolean): Properties[] {
