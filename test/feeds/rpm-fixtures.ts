@@ -64,7 +64,11 @@ export async function createRpmWorkspace(): Promise<RpmWorkspace> {
       );
       return path;
     },
-    cleanup: () => rm(dir, { recursive: true, force: true }),
+    async cleanup() {
+      // Stop the agent gpg started for this GNUPGHOME before removing it.
+      await run('gpgconf', ['--homedir', gnupgHome, '--kill', 'gpg-agent']).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
   };
 }
 
