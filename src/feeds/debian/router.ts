@@ -16,9 +16,10 @@
 import { join } from 'node:path';
 import { Router, type Request, type Response } from 'express';
 import type { FeedViewDeps } from '../types.js';
-import { deletePackage, feedError, feedErrorHandler, FeedErrorCode, IndexCache, putPackage, sendBlob, spoolUpload, toTag, type PackageIndex } from '../artifact/index.js';
+import { deletePackage, feedError, feedErrorHandler, FeedErrorCode, IndexCache, putPackage, sendBlob, spoolUpload, toTag, type PackageIndex, type PackageRecord, type SpooledFile } from '../artifact/index.js';
+import type { Store } from '../../store/store.js';
 import { loadSigningKey, type SigningKey } from '../signing/index.js';
-import { parseDeb } from './deb.js';
+import { parseDeb, type ParsedDeb } from './deb.js';
 import { DebianFeedState } from './feed-state.js';
 import { DebianMediaType, DEFAULT_DIST, DIST_PATTERN, debianTagSource, type DebianMetadata } from './metadata.js';
 import { debFileName } from './stanza.js';
@@ -65,24 +66,38 @@ async function upload(ctx: DebianContext, req: Request, res: Response): Promise<
   const dist = distParam(req.query.dist);
   const spooled = await spoolUpload(req, { tmpDir: `${ctx.dataDir}/tmp`, maxBytes: ctx.maxUploadBytes });
   try {
-    const deb = await parseDeb(spooled.path);
-    const fileName = debFileName(deb.name, deb.version, deb.architecture);
-    const metadata: DebianMetadata = { control: deb.control, architecture: deb.architecture, dist, component: 'main', md5: spooled.md5, sha1: spooled.sha1, sha256: spooled.sha256, size: spooled.size };
-    const record = await putPackage(
-      ctx.store,
-      {
-        feed, name: deb.name, version: deb.version, tag: toTag(debianTagSource(deb.version, deb.architecture, dist)), fileName,
-        fileMediaType: DebianMediaType.file, artifactType: DebianMediaType.artifact, configMediaType: DebianMediaType.config, metadata,
-        file: { path: spooled.path, digest: spooled.digest, size: spooled.size },
-      },
-      { origin: 'local' },
-    );
+    const { deb, record } = await storeDeb(ctx.store, feed, spooled, { dist, origin: 'local' });
     await ctx.states.get(feed).index.refresh();
     ctx.log.info({ feed, name: deb.name, version: deb.version, architecture: deb.architecture, dist }, 'debian package published');
     res.status(201).json({ name: deb.name, version: deb.version, architecture: deb.architecture, dist, filename: DebianFeedState.poolPath(record), sha256: spooled.sha256, size: spooled.size });
   } finally {
     await spooled.dispose();
   }
+}
+
+/** A .deb on local disk whose digests were computed while it was written (spoolUpload or equivalent). */
+export type DebFile = Pick<SpooledFile, 'path' | 'digest' | 'size' | 'md5' | 'sha1' | 'sha256'>;
+
+/**
+ * Parses, validates and stores one .deb from disk as a package of `feed` in `dist` (the path an
+ * upload takes): throws FEED_* codes before anything is written. `origin` is recorded in the
+ * store's change log (`local` for uploads, `replication:<name>` for mirrored packages).
+ */
+export async function storeDeb(store: Store, feed: string, file: DebFile, { dist = DEFAULT_DIST, origin = 'local' }: { dist?: string; origin?: string } = {}): Promise<{ deb: ParsedDeb; record: PackageRecord<DebianMetadata> }> {
+  if (!DIST_PATTERN.test(dist)) throw feedError(FeedErrorCode.invalidRequest, 'invalid dist name', { dist: dist.slice(0, 80) });
+  const deb = await parseDeb(file.path);
+  const fileName = debFileName(deb.name, deb.version, deb.architecture);
+  const metadata: DebianMetadata = { control: deb.control, architecture: deb.architecture, dist, component: 'main', md5: file.md5, sha1: file.sha1, sha256: file.sha256, size: file.size };
+  const record = await putPackage(
+    store,
+    {
+      feed, name: deb.name, version: deb.version, tag: toTag(debianTagSource(deb.version, deb.architecture, dist)), fileName,
+      fileMediaType: DebianMediaType.file, artifactType: DebianMediaType.artifact, configMediaType: DebianMediaType.config, metadata,
+      file: { path: file.path, digest: file.digest, size: file.size },
+    },
+    { origin },
+  );
+  return { deb, record };
 }
 
 async function remove(ctx: DebianContext, req: Request, res: Response): Promise<void> {
