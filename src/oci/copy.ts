@@ -14,6 +14,9 @@
  *   manifest) pointing at content it does not fully hold.
  * - Blobs run in parallel with bounded concurrency (default 4); every error names the blob or
  *   manifest it was about (data.digest) and keeps its code and `next`.
+ * - On the first failure (or the caller's abort) the other transfers are aborted (their partial
+ *   downloads kept for the next attempt) and all have settled before copy() rejects, with the
+ *   failure that started it, not the aborts that followed.
  *
  * Platform filter (`platform: 'linux/amd64'`) on an index: when every child matches, the index is
  * copied unchanged (same digest). When exactly one child matches, that single manifest is copied
@@ -147,6 +150,8 @@ class CopyRun {
   private readonly blobJobs = new Map<string, Promise<void>>();
   private readonly manifestJobs = new Map<string, Promise<void>>();
   private readonly mount: boolean;
+  /** Aborted by the caller's signal or by the first failure, so sibling transfers stop early. */
+  private readonly controller = new AbortController();
 
   constructor(
     private readonly src: ContentReader,
@@ -157,6 +162,29 @@ class CopyRun {
   ) {
     this.limit = createSemaphore(Math.max(1, options.concurrency ?? 4));
     this.mount = (options.mount ?? true) && sameRegistry(src, dst) && srcRepository !== dstRepository;
+    const outer = options.signal;
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else outer?.addEventListener('abort', () => this.controller.abort(outer.reason), { once: true });
+  }
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /**
+   * Waits for every job to settle (so nothing is still writing when copy() returns or throws),
+   * then throws the first real failure; failures caused by the abort that followed it come last.
+   */
+  private async settleAll(jobs: Array<Promise<void>>): Promise<void> {
+    const results = await Promise.allSettled(jobs);
+    const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (failures.length === 0) return;
+    const isAbort = (e: unknown): boolean => (e instanceof FerryError && e.code === 'ABORTED') || (e instanceof Error && e.name === 'AbortError');
+    throw failures.find((e) => !isAbort(e)) ?? failures[0];
+  }
+
+  private failed(err: unknown): void {
+    if (!this.signal.aborted) this.controller.abort(err);
   }
 
   /** Copies a blob once per run: skip if present, else mount (same registry), else transfer. */
@@ -164,6 +192,7 @@ class CopyRun {
     let job = this.blobJobs.get(descriptor.digest);
     if (!job) {
       job = this.limit(() => this.transferBlob(descriptor)).catch((err: unknown) => {
+        this.failed(err);
         throw naming(err, 'blob', descriptor.digest);
       });
       this.blobJobs.set(descriptor.digest, job);
@@ -173,7 +202,7 @@ class CopyRun {
 
   private async transferBlob(descriptor: Descriptor): Promise<void> {
     const { dst, dstRepository, options, result } = this;
-    options.signal?.throwIfAborted();
+    this.signal.throwIfAborted();
     if ((await dst.blobHead(dstRepository, descriptor.digest)) !== undefined) {
       result.skipped++;
       return;
@@ -184,7 +213,7 @@ class CopyRun {
     }
     const open = async (offset: number): Promise<BlobStream> =>
       pacedStream(await this.src.blobGet(this.srcRepository, descriptor.digest, { offset }), descriptor, options);
-    const put = await dst.blobPut(dstRepository, descriptor, open, options.signal ? { signal: options.signal } : {});
+    const put = await dst.blobPut(dstRepository, descriptor, open, { signal: this.signal });
     result.bytesTransferred += put.transferred;
     if (put.transferred > 0) result.blobs++;
     else result.skipped++;
@@ -196,6 +225,7 @@ class CopyRun {
     let job = this.manifestJobs.get(key);
     if (!job) {
       job = this.transferManifest(descriptor, fetched, tag).catch((err: unknown) => {
+        this.failed(err);
         throw naming(err, 'manifest', descriptor.digest);
       });
       this.manifestJobs.set(key, job);
@@ -205,12 +235,12 @@ class CopyRun {
 
   private async transferManifest(descriptor: Descriptor, fetched: { body: Buffer; parsed: ParsedManifest } | undefined, tag: string | undefined): Promise<void> {
     const { src, dst, srcRepository, dstRepository, options, result } = this;
-    options.signal?.throwIfAborted();
+    this.signal.throwIfAborted();
     const present = await dst.manifestHead(dstRepository, descriptor.digest);
     const body = fetched?.body ?? (present ? undefined : (await src.manifestGet(srcRepository, descriptor.digest)).body);
     if (!present && body) {
       const parsed = fetched?.parsed ?? parseManifest(body, descriptor.mediaType, { repository: srcRepository, digest: descriptor.digest });
-      await Promise.all([...parsed.manifests.map((m) => this.copyManifest(m)), ...parsed.blobs.map((b) => this.copyBlob(b))]);
+      await this.settleAll([...parsed.manifests.map((m) => this.copyManifest(m)), ...parsed.blobs.map((b) => this.copyBlob(b))]);
       // The root goes in with its tag in one PUT, after everything it references.
       await dst.manifestPut(dstRepository, tag ?? descriptor.digest, parsed.mediaType, body);
       result.manifests++;
@@ -221,7 +251,7 @@ class CopyRun {
     }
     if (options.referrers) {
       const referrers = await src.referrers(srcRepository, descriptor.digest);
-      await Promise.all(referrers.map((r) => this.copyManifest(r)));
+      await this.settleAll(referrers.map((r) => this.copyManifest(r)));
     }
   }
 

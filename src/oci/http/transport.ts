@@ -36,6 +36,10 @@ export function networkError(err: unknown, request: Pick<HttpRequest, 'method' |
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const url = shortUrl(request.url);
   const data = { url, method: request.method, cause: code };
+  if (code === 'ABORT_ERR' || (err as Error).name === 'AbortError') {
+    // The caller's signal, not the network: same code as an aborted blob write.
+    return new FerryError('ABORTED', `request to ${url} was aborted`, { data, next: NextAction.retry, cause: err });
+  }
   if (TLS_CODES.test(code)) {
     return new FerryError(OciErrorCode.tls, `TLS failure talking to ${url} (${code})`, { data, next: NextAction.fix, cause: err });
   }
