@@ -16,6 +16,8 @@ export const IssueCode = {
   yamlTab: 'YAML_TAB',
   yamlAliasLimit: 'YAML_ALIAS_LIMIT',
   yamlTooDeep: 'YAML_TOO_DEEP',
+  yamlTooManyDocuments: 'YAML_TOO_MANY_DOCUMENTS',
+  tooManyIssues: 'TOO_MANY_ISSUES',
   yamlUnknownTag: 'YAML_UNKNOWN_TAG',
   yamlWarning: 'YAML_WARNING',
   // Documents

@@ -106,12 +106,13 @@ function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: R
       continue;
     }
     const parsed = parseYamlFile(f.path, text, opts);
-    issues.push(...parsed.issues);
+    const fileIssues = [...parsed.issues];
     for (const doc of parsed.documents) {
-      const entry = readResource(doc, f.path, known, issues);
+      const entry = readResource(doc, f.path, known, fileIssues);
       // Drop the AST: semantic issues (rare) re-parse the file to find their position.
       if (entry) entries.push({ ...entry, locate: lazyLocator(f.path, text, doc.index, reparsed) });
     }
+    issues.push(...capIssues(f.path, fileIssues, opts.maxIssuesPerFile));
   }
   // The result holds only schema-valid resources; the checks also see salvaged ones.
   const topology = buildTopology(entries.filter((e) => !e.partial));
@@ -119,6 +120,15 @@ function validateFiles(files: TopologyFile[], issues: ValidationIssue[], opts: R
   issues.push(...semanticIssues(checked, entries, known, incompleteKinds(known, entries)));
   const sorted = sortIssues(issues);
   return { topology, issues: sorted, valid: !sorted.some((i) => i.severity === 'error') };
+}
+
+/** At most `max` issues of one file, then one TOO_MANY_ISSUES saying how many were left out. */
+function capIssues(file: string, fileIssues: ValidationIssue[], max: number): ValidationIssue[] {
+  if (fileIssues.length <= max) return fileIssues;
+  const kept = fileIssues.slice(0, max);
+  const last = kept[kept.length - 1]!;
+  kept.push(makeIssue('error', IssueCode.tooManyIssues, `${fileIssues.length - max} more issues in this file were left out (limit ${max} per file)`, { file, line: last.line, column: last.column }, ''));
+  return kept;
 }
 
 function buildTopology(entries: Entry[]): Topology {

@@ -8,8 +8,10 @@ export interface LoadOptions {
   maxFiles?: number;
   /** Most alias expansions per document (default 100): bounds "billion laughs". */
   maxAliasCount?: number;
-  /** Most issues reported per file (default 100). */
+  /** Most issues reported per file before semantic checks (default 100). */
   maxIssuesPerFile?: number;
+  /** Most YAML documents read from one file, empty ones included (default 10,000). */
+  maxDocuments?: number;
 }
 
 export type ResolvedLoadOptions = Required<LoadOptions>;
@@ -21,5 +23,6 @@ export function resolveLoadOptions(options: LoadOptions = {}): ResolvedLoadOptio
     maxFiles: options.maxFiles ?? 20_000,
     maxAliasCount: options.maxAliasCount ?? 100,
     maxIssuesPerFile: options.maxIssuesPerFile ?? 100,
+    maxDocuments: options.maxDocuments ?? 10_000,
   };
 }

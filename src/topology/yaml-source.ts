@@ -6,7 +6,7 @@
  * expansion is bounded by `maxAliasCount` (the `yaml` package counts expanded nodes, so a
  * billion-laughs document fails in milliseconds instead of being walked exponentially).
  */
-import { Alias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { Alias, Composer, isMap, isPair, isScalar, isSeq, LineCounter, Parser, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { SourcePosition, ValidationIssue } from './model.js';
 import { IssueCode } from './codes.js';
 import { makeIssue } from './issues.js';
@@ -33,6 +33,8 @@ export interface ParseOptions {
   maxAliasCount: number;
   /** Deepest nesting of flow collections (`[`/`{`) accepted (default 64). */
   maxFlowDepth?: number;
+  /** Most YAML documents read from one file, empty ones included (default 10,000). */
+  maxDocuments?: number;
   /** Issues reported per file at most (a garbage file must not print a million lines). */
   maxIssuesPerFile: number;
 }
@@ -77,41 +79,51 @@ export function parseYamlFile(file: string, text: string, options: ParseOptions)
     issues.push(makeIssue('error', IssueCode.yamlTooDeep, `flow collections ("[" / "{") nested deeper than ${options.maxFlowDepth ?? 64} levels: refused`, { file, ...at }, ''));
     return { documents, issues };
   }
-  let docs: Document.Parsed[];
-  try {
-    docs = parseAllDocuments(text, { lineCounter, version: '1.2', schema: 'core', uniqueKeys: true, prettyErrors: true }) as Document.Parsed[];
-  } catch (err) {
-    issues.push(makeIssue('error', IssueCode.yamlSyntax, `YAML could not be parsed: ${(err as Error).name}`, { file, line: 1, column: 1 }, ''));
-    return { documents, issues };
-  }
-  if (!Array.isArray(docs)) docs = [docs as unknown as Document.Parsed];
-  for (const [index, doc] of docs.entries()) {
-    if (issues.length >= options.maxIssuesPerFile) break;
-    const ok = collectYamlProblems(doc, pos, issues);
-    if (!ok || doc.contents === null) continue; // broken or empty document
-    if (isScalar(doc.contents) && doc.contents.value === null) continue;
-    let value: unknown;
+  // Documents are composed one at a time (a generator), so a file of a million empty documents
+  // is cut off at maxDocuments instead of being held in memory whole.
+  const parser = new Parser(lineCounter.addNewLine);
+  const composer = new Composer({ version: '1.2', schema: 'core', uniqueKeys: true });
+  const maxDocuments = options.maxDocuments ?? 10_000;
+  let index = -1;
+  const docs = composer.compose(parser.parse(text)) as Generator<Document.Parsed>;
+  for (;;) {
+    let next: IteratorResult<Document.Parsed>;
     try {
-      value = doc.toJS({ maxAliasCount: options.maxAliasCount });
+      next = docs.next();
     } catch (err) {
-      const at = pos(doc.contents.range?.[0] ?? 0);
-      const bomb = err instanceof ReferenceError && /alias count/i.test(err.message);
-      issues.push(
-        makeIssue(
-          'error',
-          bomb ? IssueCode.yamlAliasLimit : IssueCode.yamlSyntax,
-          bomb
-            ? `too many alias expansions (limit ${options.maxAliasCount}): refusing a possible alias bomb; write the values out instead of using anchors`
-            : `YAML could not be read: ${firstLine((err as Error).message)}`,
-          at,
-          '',
-        ),
-      );
-      continue;
+      issues.push(makeIssue('error', IssueCode.yamlSyntax, `YAML could not be parsed: ${(err as Error).name}`, { file, line: 1, column: 1 }, ''));
+      break;
     }
-    documents.push({ index, value, start: pos(doc.contents.range?.[0] ?? 0), locate: makeLocator(doc, pos) });
+    if (next.done) break;
+    const doc = next.value;
+    index++;
+    if (index >= maxDocuments) {
+      issues.push(makeIssue('error', IssueCode.yamlTooManyDocuments, `more than ${maxDocuments} YAML documents in one file: the rest was not read`, pos(doc.range[0]), ''));
+      break;
+    }
+    if (issues.length >= options.maxIssuesPerFile) break;
+    const parsed = toDocument(doc, index, pos, options, issues);
+    if (parsed) documents.push(parsed);
   }
   return { documents, issues: issues.slice(0, options.maxIssuesPerFile) };
+}
+
+/** One composed document as a positioned plain value; undefined when empty or unusable. */
+function toDocument(doc: Document.Parsed, index: number, pos: (offset: number) => SourcePosition, options: ParseOptions, issues: ValidationIssue[]): ParsedDocument | undefined {
+  const ok = collectYamlProblems(doc, pos, issues);
+  if (!ok || doc.contents === null) return undefined; // broken or empty document
+  if (isScalar(doc.contents) && doc.contents.value === null) return undefined;
+  const start = pos(doc.contents.range?.[0] ?? 0);
+  try {
+    return { index, value: doc.toJS({ maxAliasCount: options.maxAliasCount }), start, locate: makeLocator(doc, pos) };
+  } catch (err) {
+    const bomb = err instanceof ReferenceError && /alias count/i.test(err.message);
+    const message = bomb
+      ? `too many alias expansions (limit ${options.maxAliasCount}): refusing a possible alias bomb; write the values out instead of using anchors`
+      : `YAML could not be read: ${firstLine((err as Error).message)}`;
+    issues.push(makeIssue('error', bomb ? IssueCode.yamlAliasLimit : IssueCode.yamlSyntax, message, start, ''));
+    return undefined;
+  }
 }
 
 /** Re-parsed files of one load, shared by the lazy locators of their documents. */
