@@ -168,6 +168,22 @@ describe('copy through a fault-injecting proxy', () => {
     await expectIdentical(layout.path);
   });
 
+  it('restarts an upload the destination failed (500 on the PUT, reset on a PATCH) and completes', async () => {
+    const dstProxy = await startFaultProxy(dstRegistry.host);
+    const viaDstProxy = createRegistryClient({ registry: dstProxy.host, uploadChunkSize: 200_000, retry: { maxAttempts: 3, baseDelayMs: 20 } });
+    try {
+      dstProxy.addRule({ method: 'PUT', path: /\/blobs\/uploads\/.*digest=/, fault: { kind: 'status', status: 500 } });
+      dstProxy.addRule({ method: 'PATCH', path: '/blobs/uploads/', fault: { kind: 'cut', afterBytes: 0 } });
+      const r = await copy(direct, { repository: 'faulty/img', reference: 'v1' }, viaDstProxy, { repository: 'upload/img', reference: 'v1' });
+      expect(r.descriptor.digest).toBe(image.descriptor.digest);
+      expect(await dst.blobHead('upload/img', layer())).toBe(LAYER);
+      expect(dstProxy.requests.filter((q) => q.method === 'POST' && q.path.includes('/blobs/uploads/')).length).toBeGreaterThan(image.blobs.length);
+    } finally {
+      viaDstProxy.close();
+      await dstProxy.stop();
+    }
+  });
+
   it('fails with OCI_CONNECTION naming the URL when the registry is gone', async () => {
     const gone = createRegistryClient({ registry: '127.0.0.1:1', retry: { maxAttempts: 2, baseDelayMs: 10 } });
     const err = (await gone.manifestGet('x/y', 'v1').catch((e: unknown) => e)) as FerryError;
