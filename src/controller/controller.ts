@@ -19,7 +19,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createServer, createAuthHolder } from '../server/index.js';
 import { createFsStore, createRegistryStore, type Store } from '../store/index.js';
-import { feedViews } from '../feeds/index.js';
+import { createFeedViews } from '../feeds/index.js';
 import { StateDb } from '../state/index.js';
 import { Reconciler, ReplicationScheduler, ConditionType, applyRetention } from '../reconcile/index.js';
 import { runReplication, createRateLimiter, createClientPool, type RateLimiter } from '../replicate/index.js';
@@ -144,8 +144,9 @@ export async function startController(options: ControllerOptions): Promise<Runni
   });
   const reconcileNow = (): Promise<void> => poller.trigger();
 
+  const signingKeyArmored = config.signingKey ? resolveSecret(config.signingKey.secretRef, env) : undefined;
   const app = createServer({
-    store, auth: auth.get, dataDir: config.dataDir, log, feedViews,
+    store, auth: auth.get, dataDir: config.dataDir, log, feedViews: createFeedViews(signingKeyArmored ? { signingKeyArmored } : {}),
     extraRouters: [
       { path: '/', router: createControllerApiRouter({ site: config.site, state, store, scheduler, auth, metrics, ready: () => reconciler.commit !== undefined, reconcileNow: () => void reconcileNow() }) },
       ...(config.webhook ? [{ path: '/', router: createGitWebhookRouter({ secret: resolveSecret(config.webhook.secretRef, env), ref: config.topology.ref ?? 'main', trigger: () => void reconcileNow(), log }) }] : []),

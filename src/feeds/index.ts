@@ -3,9 +3,9 @@
  * Feed engineers add their view here (one import and one array entry each).
  */
 import type { FeedView } from './types.js';
-import { debianFeedView } from './debian/index.js';
+import { createDebianFeedView, debianFeedView } from './debian/index.js';
 import { genericFeedView } from './generic/index.js';
-import { rpmFeedView } from './rpm/index.js';
+import { createRpmFeedView, rpmFeedView } from './rpm/index.js';
 import { chocolateyFeedView } from './chocolatey/index.js';
 
 export type { Access, Authorize, FeedView, FeedViewDeps } from './types.js';
@@ -16,3 +16,18 @@ export const feedViews: FeedView[] = [
   rpmFeedView,
   chocolateyFeedView,
 ];
+
+/**
+ * The feed views of a site whose repository signing key comes from its config
+ * (`signingKey.secretRef`, the armored private key); without one, the views generate a key once
+ * under their data directory.
+ */
+export function createFeedViews(options: { signingKeyArmored?: string } = {}): FeedView[] {
+  if (!options.signingKeyArmored) return feedViews;
+  return [
+    createDebianFeedView({ signingKeyArmored: options.signingKeyArmored }),
+    genericFeedView,
+    createRpmFeedView({ signingKeyArmored: options.signingKeyArmored }),
+    chocolateyFeedView,
+  ];
+}

@@ -184,5 +184,7 @@ export interface SiteConfig {
   tls?: { cert: string; key: string };
   webhook?: SecretSource;
   store?: { type: 'fs' | 'registry'; url?: string; credentials?: SecretSource };
+  /** The site's repository signing key (armored OpenPGP private key). */
+  signingKey?: SecretSource;
   logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }

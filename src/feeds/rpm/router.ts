@@ -41,6 +41,8 @@ export interface RpmRouterOptions {
   signRepomd?: boolean;
   /** Armored private signing key file (resolved from the site's secretRef); else generated. */
   signingKeyFile?: string;
+  /** The armored private signing key itself (a resolved `secretRef`); wins over the file. */
+  signingKeyArmored?: string;
   signingKeyPassphrase?: string;
 }
 
@@ -117,7 +119,7 @@ export function createRpmRouter(deps: FeedViewDeps, options: RpmRouterOptions = 
   const { maxUploadBytes = 2 * 1024 * 1024 * 1024, signRepomd = true } = options;
   // The site's one repository key (shared with the debian view), loaded on first use.
   const key = (): Promise<SigningKey> | undefined =>
-    signRepomd ? loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, passphrase: options.signingKeyPassphrase }) : undefined;
+    signRepomd ? loadSigningKey({ dataDir: deps.dataDir, keyFile: options.signingKeyFile, armoredKey: options.signingKeyArmored, passphrase: options.signingKeyPassphrase }) : undefined;
   const sign = signRepomd ? async (data: Buffer): Promise<string> => (await key()!).detachSign(data) : undefined;
   const states = new IndexCache<RpmPackageMeta, RpmRepoState>(deps.store, RPM_ARTIFACT_TYPE, (index) => new RpmRepoState(index, sign), deps.log);
   const ctx: Context = { deps, states, tmpDir: join(deps.dataDir, 'tmp', 'rpm'), maxUploadBytes };
