@@ -95,11 +95,11 @@ export async function blobPut(ctx: RegistryContext, repository: string, descript
   let transferred = 0;
   for (let attempt = 1; ; attempt++) {
     let location: URL | undefined;
+    let source: BlobStream | undefined;
     try {
       location = await startUpload(ctx, repository, descriptor, options.signal);
-      const source = await open(0);
+      source = await open(0);
       if (source.offset !== 0) {
-        source.stream.destroy();
         throw protocolError(`source of blob ${descriptor.digest} answered from offset ${source.offset}`, { repository, digest: descriptor.digest });
       }
       const verified = source.stream.pipe(new VerifyingStream(descriptor, (n) => (transferred += n)));
@@ -111,6 +111,8 @@ export async function blobPut(ctx: RegistryContext, repository: string, descript
       }
       return { transferred };
     } catch (err) {
+      // Free the source (its socket) and the registry's session before a new attempt or the throw.
+      source?.stream.destroy();
       if (location) void cancelUpload(ctx, location);
       const transient = !(err instanceof FerryError) || err.next === NextAction.backoff;
       const verification = err instanceof FerryError && (err.code === OciErrorCode.blobDigestMismatch || err.code === OciErrorCode.blobSizeMismatch);
