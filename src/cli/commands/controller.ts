@@ -7,8 +7,7 @@
 import type { RegisterCommand } from './index.js';
 import { ExitCode } from '../exit-codes.js';
 import { createLogger } from '../../log/index.js';
-import { loadSiteConfig, type ConfigOverrides } from '../../controller/config.js';
-import { startController } from '../../controller/controller.js';
+import type { ConfigOverrides } from '../../controller/config.js';
 import { errorMessage } from '../../errors/index.js';
 
 interface ControllerFlags extends ConfigOverrides {
@@ -31,6 +30,9 @@ export const register: RegisterCommand = (program, io, setExitCode) => {
     .option('--tls-key <file>', 'PEM private key (FERRY_TLS_KEY)')
     .option('--log-level <level>', 'trace|debug|info|warn|error (FERRY_LOG_LEVEL)')
     .action(async (flags: ControllerFlags) => {
+      // Loaded here, not at the top: every other command starts without the controller's modules.
+      const { loadSiteConfig } = await import('../../controller/config.js');
+      const { startController } = await import('../../controller/controller.js');
       const { config: file, ...overrides } = flags;
       let loaded;
       try {

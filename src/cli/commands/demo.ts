@@ -4,7 +4,6 @@
  */
 import type { RegisterCommand } from './index.js';
 import { ExitCode } from '../exit-codes.js';
-import { runDemo } from '../../demo/demo.js';
 import { errorMessage } from '../../errors/index.js';
 
 export const register: RegisterCommand = (program, io, setExitCode) => {
@@ -14,6 +13,7 @@ export const register: RegisterCommand = (program, io, setExitCode) => {
     .option('--dir <dir>', 'working directory (default: a new temporary directory)')
     .option('--keep', 'keep the sites running after the demo (Ctrl-C to stop)')
     .action(async (flags: { dir?: string; keep?: boolean }) => {
+      const { runDemo } = await import('../../demo/demo.js'); // loaded on use: see controller.ts
       const stop = new AbortController();
       const onSignal = (): void => stop.abort();
       process.once('SIGINT', onSignal);
