@@ -114,7 +114,7 @@ describe('copy between docker-registry, OCI layouts and skopeo', () => {
     expect(sbomBack.body.equals(sbom.body)).toBe(true);
   });
 
-  it('filters an index by platform: one match copies that manifest, all matches keep the index', async () => {
+  it('filters an index by platform: one match copies that manifest, several make a new index, all keep the index', async () => {
     const index = multiArchIndex(['linux/amd64', 'linux/arm64']);
     await pushBuilt(c1, 'plat/img', index, 'v1');
     const one = await copy(c1, { repository: 'plat/img', reference: 'v1' }, c2, { repository: 'plat/one', reference: 'v1' }, { platform: 'linux/arm64' });
@@ -123,6 +123,23 @@ describe('copy between docker-registry, OCI layouts and skopeo', () => {
     expect(await c2.blobHead('plat/one', index.children[0]!.blobs[1]!.descriptor.digest)).toBeUndefined();
     const err = await copy(c1, { repository: 'plat/img', reference: 'v1' }, c2, { repository: 'plat/none' }, { platform: 'windows/amd64' }).catch((e: unknown) => e);
     expect(isFerryError(err, 'OCI_PLATFORM_NOT_FOUND')).toBe(true);
+    const all = await copy(c1, { repository: 'plat/img', reference: 'v1' }, c2, { repository: 'plat/all', reference: 'v1' }, { platform: 'linux/amd64' });
+    expect(all.descriptor.digest).toBe(index.children[0]!.descriptor.digest);
+
+    // Several matches (variants): a new index of just those, with a new digest.
+    const arm = multiArchIndex(['linux/arm/v6', 'linux/arm/v7', 'linux/amd64']);
+    await pushBuilt(c1, 'plat/arm', arm, 'v1');
+    const two = await copy(c1, { repository: 'plat/arm', reference: 'v1' }, c2, { repository: 'plat/arm', reference: 'v1' }, { platform: 'linux/arm' });
+    expect(two.descriptor.digest).not.toBe(arm.descriptor.digest);
+    const written = JSON.parse((await c2.manifestGet('plat/arm', 'v1')).body.toString()) as { manifests: Array<{ digest: string }> };
+    expect(written.manifests.map((m) => m.digest)).toEqual([arm.children[0]!.descriptor.digest, arm.children[1]!.descriptor.digest]);
+    // Every child matches: the index is copied unchanged.
+    const same = await copy(c1, { repository: 'plat/arm', reference: 'v1' }, c2, { repository: 'plat/arm-linux', reference: 'v1' }, { platform: 'linux/arm/v7' });
+    expect(same.descriptor.digest).toBe(arm.children[1]!.descriptor.digest);
+    const unchanged = multiArchIndex(['linux/amd64']);
+    await pushBuilt(c1, 'plat/single', unchanged, 'v1');
+    const kept = await copy(c1, { repository: 'plat/single', reference: 'v1' }, c2, { repository: 'plat/single', reference: 'v1' }, { platform: 'linux/amd64' });
+    expect(kept.descriptor.digest).toBe(unchanged.descriptor.digest);
   });
 
   it('same-registry copy mounts blobs instead of transferring them', async () => {
