@@ -18,8 +18,11 @@ export interface SiteConfigResult {
   valid: boolean;
 }
 
-/** Validates the text of a site config file; `file` is only used in issues. Never throws. */
-export function validateSiteConfig(file: string, content: Buffer | string, options?: LoadOptions): SiteConfigResult {
+/**
+ * Validates the text of a site config file; `file` is only used in issues. With `knownSites`
+ * (the sites of a loaded topology), `site` must be one of them. Never throws.
+ */
+export function validateSiteConfig(file: string, content: Buffer | string, options?: LoadOptions & { knownSites?: ReadonlySet<string> }): SiteConfigResult {
   const opts = resolveLoadOptions(options);
   const size = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
   const issues: ValidationIssue[] = [];
@@ -45,6 +48,9 @@ export function validateSiteConfig(file: string, content: Buffer | string, optio
   if (issues.some((i) => i.severity === 'error')) return { issues: sortIssues(issues), valid: false };
   const config = doc.value as SiteConfig;
   issues.push(...checkSiteConfigValues(config, file, doc.locate));
+  if (options?.knownSites && !options.knownSites.has(config.site)) {
+    issues.push(makeIssue('error', IssueCode.danglingSiteRef, `site "${config.site}" is not a Site of the topology`, { ...doc.locate(['site']), file }, '/site'));
+  }
   const valid = !issues.some((i) => i.severity === 'error');
   return { config: valid ? deepFreeze(config) : undefined, issues: sortIssues(issues), valid };
 }

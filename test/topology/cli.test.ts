@@ -150,6 +150,11 @@ describe.concurrent('ferry validate (spawned)', () => {
       ['PLAINTEXT_SECRET', 5],
     ]);
     expect(bad.stdout).not.toContain('ghp_abcdef');
+    // With a topology, the config's site must be one of its sites (BASE has hub, store-1, store-2).
+    const topo = await tmp({ 'base.yaml': BASE });
+    const both = await ferry(['validate', topo, '--config', join(dir, 'good.yaml'), '--format', 'json']);
+    expect(both.code).toBe(1);
+    expect((JSON.parse(both.stdout) as Array<{ code: string; file: string; line: number }>).map((i) => [i.code, i.file, i.line])).toEqual([['DANGLING_SITE_REF', join(dir, 'good.yaml'), 1]]);
   });
 
   it('a sample of the broken cases (broken.test.ts runs all in-process) exit with their code at their line and column', async () => {

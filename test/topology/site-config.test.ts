@@ -51,6 +51,12 @@ describe('validateSiteConfig', () => {
     expect(JSON.stringify(result.issues)).not.toMatch(/ghp_0123456789|s3cret/);
   });
 
+  it('with knownSites, site must be one of them', () => {
+    expect(validateSiteConfig('s.yaml', GOOD, { knownSites: new Set(['spoke-a']) }).valid).toBe(true);
+    const result = validateSiteConfig('s.yaml', GOOD, { knownSites: new Set(['spoke-b']) });
+    expect(result.issues.map((i) => [i.code, i.line, i.column])).toEqual([['DANGLING_SITE_REF', 1, 7]]);
+  });
+
   it('refuses a file over the size cap', () => {
     expect(validateSiteConfig('s.yaml', GOOD, { maxFileBytes: 10 }).issues.map((i) => i.code)).toEqual(['FILE_TOO_LARGE']);
   });

@@ -55,12 +55,15 @@ export function summarize(issues: ValidationIssue[]): string {
 async function collect(dir: string | undefined, opts: ValidateOptions, io: CliIO): Promise<{ issues: ValidationIssue[]; resources: number } | number> {
   const issues: ValidationIssue[] = [];
   let resources = 0;
+  let knownSites: Set<string> | undefined;
   if (dir !== undefined) {
     try {
       const result = await loadTopologyDir(dir);
       issues.push(...result.issues);
       const t = result.topology;
       resources = t.sites.length + t.feeds.length + t.upstreams.length + t.replications.length;
+      // The config's `site` is checked against the topology only when the topology is whole.
+      if (result.valid) knownSites = new Set(t.sites.map((s) => s.metadata.name));
     } catch (err) {
       io.stderr.write(`ferry validate: ${errorMessage(err)}${isFerryError(err) ? ` [${err.code}]` : ''}\n`);
       return ExitCode.usage;
@@ -74,7 +77,7 @@ async function collect(dir: string | undefined, opts: ValidateOptions, io: CliIO
       io.stderr.write(`ferry validate: cannot read config ${opts.config}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)} [IO_ERROR]\n`);
       return ExitCode.usage;
     }
-    issues.push(...validateSiteConfig(opts.config, content).issues);
+    issues.push(...validateSiteConfig(opts.config, content, { knownSites }).issues);
   }
   return { issues, resources };
 }
@@ -112,7 +115,7 @@ export const register: RegisterCommand = (program, io, setExitCode) => {
     .description('validate a topology directory (schema + semantic checks); exit 0 valid, 1 invalid, 2 usage/I/O error')
     .argument('[dir]', 'topology directory (default: current directory)')
     .addOption(new Option('--format <format>', 'output format').choices([...ValidateFormats]).default('text'))
-    .option('--config <file>', 'also validate a site config file (ferry controller --config); alone, validates only it')
+    .option('--config <file>', 'also validate a site config file (ferry controller --config); with DIR its `site` must be in the topology; alone, validates only it')
     .option('--prefix <path>', 'prefix for file names in the output (e.g. the directory relative to the repository root, for annotations)')
     .action(async (dir: string | undefined, opts: ValidateOptions) => {
       setExitCode(await runValidate(dir, opts, io));
