@@ -73,5 +73,6 @@ export const IssueCode = {
   fallbackIsSource: 'FALLBACK_IS_SOURCE',
   sourceIsTarget: 'SOURCE_IS_TARGET',
   unusedUpstream: 'UNUSED_UPSTREAM',
+  upstreamUnverified: 'UPSTREAM_UNVERIFIED',
 } as const;
 export type IssueCode = (typeof IssueCode)[keyof typeof IssueCode];

@@ -92,6 +92,10 @@ export interface UpstreamSpec {
   components?: string[];
   /** debian/rpm: architectures to take. */
   architectures?: string[];
+  /** debian/rpm: armored OpenPGP public key(s) that sign the upstream's indexes (like APT's signed-by). */
+  signedBy?: string;
+  /** debian/rpm: take indexes without checking their signature (validation warns loudly). */
+  insecureSkipVerify?: boolean;
 }
 
 export type ReplicationMode = 'pull' | 'push' | 'mirror';

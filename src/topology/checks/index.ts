@@ -11,6 +11,7 @@ import { selectSites } from '../select.js';
 import { checkAccess } from './access.js';
 import { checkLoops } from './loops.js';
 import { checkReplication, type ResolvedReplication } from './replications.js';
+import { checkUpstreams } from './upstreams.js';
 import { checkDurations, checkGlobs, checkSchedule, checkSelector, checkSemver, checkSiteValues } from './values.js';
 
 export function semanticIssues(topology: Topology, entries: Entry[], known: KnownNames, incomplete: ReadonlySet<Kind> = new Set()): ValidationIssue[] {
@@ -34,6 +35,7 @@ export function semanticIssues(topology: Topology, entries: Entry[], known: Know
     checkAccess(ctx, x);
   }
   checkLoops(ctx, resolved);
+  checkUpstreams(ctx);
   for (const u of topology.upstreams) {
     if (!usedUpstreams.has(u.metadata.name) && !ctx.incomplete.has('Replication')) {
       ctx.warn(IssueCode.unusedUpstream, `upstream "${u.metadata.name}" is not the source of any replication`, u, ['metadata', 'name']);
