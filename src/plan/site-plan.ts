@@ -51,6 +51,11 @@ function upstreamOf(index: PlanIndex, replication: Replication): PlannedReplicat
     out.type = upstream.spec.type;
     out.url = upstream.spec.url;
     if (upstream.spec.credentials?.secretRef !== undefined) out.credentials = plainCopy(upstream.spec.credentials.secretRef);
+    if (upstream.spec.distributions !== undefined) out.distributions = [...upstream.spec.distributions];
+    if (upstream.spec.components !== undefined) out.components = [...upstream.spec.components];
+    if (upstream.spec.architectures !== undefined) out.architectures = [...upstream.spec.architectures];
+    if (upstream.spec.signedBy !== undefined) out.signedBy = upstream.spec.signedBy;
+    if (upstream.spec.insecureSkipVerify !== undefined) out.insecureSkipVerify = upstream.spec.insecureSkipVerify;
   }
   if (replication.spec.source.repositories !== undefined) out.repositories = [...replication.spec.source.repositories];
   return out;

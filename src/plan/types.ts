@@ -28,6 +28,12 @@ export interface PlannedUpstream {
   url?: string;
   repositories?: string[];
   credentials?: SecretRef;
+  /** debian/rpm upstreams: what to take, and the public key(s) that sign the upstream's indexes. */
+  distributions?: string[];
+  components?: string[];
+  architectures?: string[];
+  signedBy?: string;
+  insecureSkipVerify?: boolean;
 }
 
 /**

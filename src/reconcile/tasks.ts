@@ -22,9 +22,13 @@ export function taskFor(planned: PlannedReplication): ReplicationTask | undefine
     ...(planned.token ? { token: planned.token } : {}),
   };
   if (planned.upstream) {
-    const { name, url, repositories, credentials } = planned.upstream;
+    const { name, url, repositories, credentials, type, distributions, components, architectures, signedBy, insecureSkipVerify } = planned.upstream;
     if (!url) return undefined;
-    return { ...base, mode: 'pull', peers: [], upstream: { name, url, repositories: repositories ?? [], ...(credentials ? { credentials } : {}) } };
+    const packages = {
+      ...(type ? { type } : {}), ...(distributions ? { distributions } : {}), ...(components ? { components } : {}),
+      ...(architectures ? { architectures } : {}), ...(signedBy ? { signedBy } : {}), ...(insecureSkipVerify !== undefined ? { insecureSkipVerify } : {}),
+    };
+    return { ...base, mode: 'pull', peers: [], upstream: { name, url, repositories: repositories ?? [], ...(credentials ? { credentials } : {}), ...packages } };
   }
   switch (planned.role) {
     case 'pull-target':

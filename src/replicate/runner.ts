@@ -11,6 +11,7 @@ import { FerryError, NextAction, errorMessage, isFerryError } from '../errors/in
 import { ReplicationErrorCode, isPeerUnavailable } from './errors.js';
 import { pullFromSite } from './job-pull.js';
 import { pullFromUpstream } from './job-upstream.js';
+import { pullFromPackageUpstream } from './job-upstream-packages.js';
 import { pushToSites } from './job-push.js';
 import { mirrorWithSite } from './job-mirror.js';
 import { isWithinWindows, nextWindowOpen } from './window.js';
@@ -49,7 +50,8 @@ async function runOnce(ctx: JobContext): Promise<string | undefined> {
     return undefined;
   }
   if (task.upstream) {
-    await pullFromUpstream(ctx, task.upstream);
+    if (task.upstream.type === 'debian' || task.upstream.type === 'rpm') await pullFromPackageUpstream(ctx, task.upstream);
+    else await pullFromUpstream(ctx, task.upstream);
     return `upstream ${task.upstream.name}`;
   }
   if (task.mode === 'mirror') {

@@ -7,7 +7,7 @@ import type { Store } from '../store/store.js';
 import type { StateDb } from '../state/state-db.js';
 import type { RateLimiter } from './bandwidth.js';
 import type { ClientPool } from './transfer.js';
-import type { ReplicationFilter, SecretRef, SyncWindow } from '../topology/model.js';
+import type { FeedType, ReplicationFilter, SecretRef, SyncWindow } from '../topology/model.js';
 
 export interface PeerSite {
   site: string;
@@ -21,6 +21,15 @@ export interface UpstreamSource {
   /** Repositories to take (full names on the upstream, e.g. `library/nginx`). */
   repositories: string[];
   credentials?: SecretRef;
+  /** Upstream content type (`oci` when absent); debian/rpm go to job-upstream-packages.ts. */
+  type?: FeedType;
+  /** debian: suites, components; debian/rpm: architectures (absent: all the upstream lists). */
+  distributions?: string[];
+  components?: string[];
+  architectures?: string[];
+  /** debian/rpm: armored public key(s) that sign the upstream's indexes. */
+  signedBy?: string;
+  insecureSkipVerify?: boolean;
 }
 
 export interface ReplicationTask {

@@ -1,0 +1,184 @@
+/**
+ * The HTTP side of upstream mirroring: small documents into memory (capped), package files and
+ * indexes streamed to a temp file with their size and md5/sha1/sha256 computed on the way (never
+ * a whole file in memory). Every downloaded byte passes `take` (the site's bandwidth cap), every
+ * request is counted against `budget`, and failures become errors through the caller's
+ * `explainStatus` / `explainNetwork` (the replication layer names the upstream in them).
+ *
+ * Contract of `download`: on success the file is complete and, when `expect` is given, its size
+ * and sha256 equal the expected ones (else UPSTREAM_FILE_MISMATCH / the `mismatchCode`); on any
+ * failure nothing is left on disk.
+ */
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { upstreamError, UpstreamErrorCode } from './errors.js';
+
+export interface DownloadedFile {
+  path: string;
+  /** `sha256:<hex>` */
+  digest: string;
+  size: number;
+  md5: string;
+  sha1: string;
+  sha256: string;
+  sha512: string;
+  dispose(): Promise<void>;
+}
+
+export interface Expectation {
+  size?: number;
+  /** Hex digest with its algorithm (sha256, sha512, sha1). */
+  hash: { algorithm: 'sha256' | 'sha512' | 'sha1'; hex: string };
+  mismatchCode: typeof UpstreamErrorCode.fileMismatch | typeof UpstreamErrorCode.indexMismatch;
+}
+
+export interface DownloadOptions {
+  tmpDir: string;
+  maxBytes: number;
+  expect?: Expectation;
+}
+
+export interface UpstreamFetcher {
+  /** Requests made so far (budget accounting). */
+  readonly requests: number;
+  /** GETs a small document; undefined on 404 when `optional`. Refuses bodies above `maxBytes`. */
+  getSmall(path: string, options: { maxBytes: number; optional?: boolean }): Promise<Buffer | undefined>;
+  /** Streams a file to a private temp dir under `tmpDir` (see the module contract). */
+  download(path: string, options: DownloadOptions): Promise<DownloadedFile>;
+  /** Like `download`, but undefined when the upstream answers 404 (an index it lists but lacks). */
+  tryDownload(path: string, options: DownloadOptions): Promise<DownloadedFile | undefined>;
+  /** True when `budget` more requests are allowed. */
+  canSpend(requests?: number): boolean;
+}
+
+export interface HttpFetcherOptions {
+  /** Repository root; paths are resolved relative to it. */
+  baseUrl: string;
+  signal?: AbortSignal;
+  /** `Authorization` header value (never logged). */
+  authorization?: string;
+  take?: (bytes: number) => Promise<void>;
+  onRequest?: (method: string, url: string) => void;
+  budget?: number;
+  explainStatus: (status: number, url: string) => Error;
+  explainNetwork: (err: unknown, url: string) => Error;
+}
+
+class Hasher extends Transform {
+  readonly hashes = { md5: createHash('md5'), sha1: createHash('sha1'), sha256: createHash('sha256'), sha512: createHash('sha512') };
+  size = 0;
+  constructor(private readonly maxBytes: number, private readonly pace?: (bytes: number) => Promise<void>) {
+    super();
+  }
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.size += chunk.length;
+    if (this.size > this.maxBytes) {
+      callback(upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { limit: this.maxBytes }));
+      return;
+    }
+    for (const h of Object.values(this.hashes)) h.update(chunk);
+    if (!this.pace) callback(null, chunk);
+    else this.pace(chunk.length).then(() => callback(null, chunk), callback);
+  }
+}
+
+function isFerryCoded(err: unknown): boolean {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && String((err as unknown as { code: string }).code).startsWith('UPSTREAM_');
+}
+
+export function createHttpFetcher(options: HttpFetcherOptions): UpstreamFetcher {
+  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+  const budget = options.budget ?? Number.POSITIVE_INFINITY;
+  let requests = 0;
+
+  const open = async (path: string, optional: boolean): Promise<{ res: Response; url: string } | undefined> => {
+    const url = new URL(path, base).toString();
+    requests++;
+    options.onRequest?.('GET', url);
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {} });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw options.explainNetwork(err, url);
+    }
+    if (res.status === 404 && optional) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      throw options.explainStatus(res.status, url);
+    }
+    return { res, url };
+  };
+
+  const announcedTooLarge = (res: Response, maxBytes: number): boolean => {
+    const length = Number(res.headers.get('content-length') ?? NaN);
+    return Number.isFinite(length) && length > maxBytes;
+  };
+
+  const fetcher = {
+    get requests() {
+      return requests;
+    },
+    canSpend: (n = 1): boolean => requests + n <= budget,
+    async getSmall(path: string, { maxBytes, optional = false }: { maxBytes: number; optional?: boolean }): Promise<Buffer | undefined> {
+      const opened = await open(path, optional);
+      if (!opened) return undefined;
+      const { res } = opened;
+      if (announcedTooLarge(res, maxBytes)) {
+        await res.body?.cancel();
+        throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
+        total += (chunk as Buffer).length;
+        if (total > maxBytes) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
+        await options.take?.((chunk as Buffer).length);
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    },
+    async download(path: string, options: DownloadOptions): Promise<DownloadedFile> {
+      return (await fetcher.tryDownload(path, options, false)) as DownloadedFile;
+    },
+    async tryDownload(path: string, { tmpDir, maxBytes, expect }: DownloadOptions, optional = true): Promise<DownloadedFile | undefined> {
+      const cap = expect?.size !== undefined ? Math.min(maxBytes, expect.size) : maxBytes;
+      const opened = await open(path, optional);
+      if (!opened) return undefined;
+      const { res, url } = opened;
+      const dir = await mkdtemp(join(tmpDir, 'upstream-'));
+      const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+      const file = join(dir, 'file');
+      const hasher = new Hasher(cap, options.take);
+      try {
+        if (announcedTooLarge(res, cap)) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { path, limit: cap });
+        await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+      } catch (err) {
+        await res.body?.cancel().catch(() => undefined);
+        await dispose();
+        if (expect && isFerryCoded(err) && (err as { code: string }).code === UpstreamErrorCode.tooLarge && cap === expect.size) {
+          throw upstreamError(expect.mismatchCode, 'upstream file is longer than its signed index says', { path, expectedSize: expect.size });
+        }
+        if (isFerryCoded(err) || options.signal?.aborted) throw err;
+        throw options.explainNetwork(err, url);
+      }
+      const hex = Object.fromEntries(Object.entries(hasher.hashes).map(([k, h]) => [k, h.digest('hex')])) as Record<keyof Hasher['hashes'], string>;
+      if (expect && ((expect.size !== undefined && hasher.size !== expect.size) || hex[expect.hash.algorithm] !== expect.hash.hex.toLowerCase())) {
+        await dispose();
+        throw upstreamError(expect.mismatchCode, 'upstream file does not match the size and hash its signed index gives', {
+          path, expectedSize: expect.size, size: hasher.size, algorithm: expect.hash.algorithm, expected: expect.hash.hex, actual: hex[expect.hash.algorithm],
+        });
+      }
+      return { path: file, digest: `sha256:${hex.sha256}`, size: hasher.size, md5: hex.md5, sha1: hex.sha1, sha256: hex.sha256, sha512: hex.sha512, dispose };
+    },
+  };
+  return fetcher;
+}

@@ -1,0 +1,61 @@
+/**
+ * What the debian and rpm mirrors share: their dependencies, the result they report, and the
+ * one way a verified package file becomes a package of the target feed.
+ */
+import type { Store } from '../../store/store.js';
+import type { UpstreamFetcher } from './fetch.js';
+import type { VerificationKeys } from './verify.js';
+
+export interface MirrorDeps {
+  store: Store;
+  fetcher: UpstreamFetcher;
+  /** Directory for temp files (a private subdirectory per download, removed afterwards). */
+  tmpDir: string;
+  /** Origin recorded in the store's change log (`replication:<name>`). */
+  origin: string;
+  note(line: string): void;
+  count(items: number, bytes: number): void;
+}
+
+export interface MirrorOptions {
+  /** The target feed on this site. */
+  feed: string;
+  /** Public keys of `signedBy`; undefined only with `insecureSkipVerify`. */
+  keys: VerificationKeys | undefined;
+  architectures?: readonly string[];
+  /** Package name + version filter (the replication's `filter`). */
+  select(name: string, version: string): boolean;
+  /** Caps; defaults suit public distribution mirrors. */
+  maxIndexBytes?: number;
+  maxInflatedIndexBytes?: number;
+  maxPackageBytes?: number;
+}
+
+export interface MirrorResult {
+  /** `<repository>:<tag>` of every package version the upstream's indexes list (filtered or not). */
+  listed: Set<string>;
+  imported: number;
+  bytes: number;
+  /** Versions skipped because ferry cannot store them (invalid name/version, unparsable file). */
+  skipped: number;
+  /** False when the run stopped early (request budget): deletes must not be inferred from it. */
+  complete: boolean;
+}
+
+export const Defaults = {
+  maxIndexBytes: 512 * 1024 * 1024,
+  maxInflatedIndexBytes: 2 * 1024 * 1024 * 1024,
+  maxPackageBytes: 4 * 1024 * 1024 * 1024,
+  maxSmallBytes: 16 * 1024 * 1024,
+} as const;
+
+/** `<repository>:<tag>` keys of the tags a feed holds (one store query). */
+export async function heldKeys(store: Store, feed: string): Promise<Set<string>> {
+  return new Set((await store.tagRecords({ feed })).map((t) => `${t.repository}:${t.tag}`));
+}
+
+/** True for the feed-layer refusals of a single package (the file is not storable by ferry). */
+export function isPackageRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('FEED_');
+}

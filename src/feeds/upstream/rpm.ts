@@ -1,0 +1,104 @@
+/**
+ * Mirroring selected packages of an external YUM/DNF repository into an rpm feed. Trust flows
+ * from `signedBy` only:
+ *
+ *   repomd.xml ──detached signature repomd.xml.asc, verified with signedBy──▶ primary's checksum+size
+ *   primary.xml{.gz,.xz,.zst} ──checksum+size against repomd──▶ packages (NEVRA, checksum, location)
+ *   package file ──streamed to a temp file, checksum+size against primary──▶ storeRpm (the upload path)
+ *
+ * Checksums: sha256 or sha512; sha1 only where the repository offers nothing stronger (a note
+ * says so each run); md5 is refused (UPSTREAM_WEAK_CHECKSUM). Nothing is stored from a file that
+ * fails its check; held versions are skipped before any package request.
+ */
+import { feedError, FeedErrorCode, packageRepository, toTag } from '../artifact/index.js';
+import { rpmVersionKey, storeRpm } from '../rpm/index.js';
+import { upstreamError, UpstreamErrorCode } from './errors.js';
+import { compressionOfPath, readIndex } from './compressed.js';
+import { parsePrimary, parseRepomd, type PrimaryPackage, type RepoChecksum } from './rpm-index.js';
+import { safeRelativePath } from './paths.js';
+import { verifyDetached } from './verify.js';
+import { Defaults, heldKeys, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
+
+const MAX_PRIMARY_INFLATED = 512 * 1024 * 1024;
+
+function expectation(checksum: RepoChecksum, size: number | undefined, mismatchCode: typeof UpstreamErrorCode.fileMismatch | typeof UpstreamErrorCode.indexMismatch) {
+  return { ...(size !== undefined ? { size } : {}), hash: { algorithm: checksum.algorithm, hex: checksum.hex }, mismatchCode };
+}
+
+/** The verified primary index: repomd.xml (+ signature) then primary, checked against repomd. */
+async function fetchPrimary(deps: MirrorDeps, options: MirrorOptions): Promise<PrimaryPackage[]> {
+  const repomd = (await deps.fetcher.getSmall('repodata/repomd.xml', { maxBytes: Defaults.maxSmallBytes })) as Buffer;
+  if (options.keys) {
+    const signature = await deps.fetcher.getSmall('repodata/repomd.xml.asc', { maxBytes: 1024 * 1024, optional: true });
+    if (!signature) throw upstreamError(UpstreamErrorCode.unsigned, 'repodata/repomd.xml is not signed (no repomd.xml.asc)', {});
+    await verifyDetached(repomd, signature, options.keys, 'repodata/repomd.xml');
+  }
+  const entry = parseRepomd(repomd.toString('utf8'));
+  if (entry.checksum.weak) deps.note('repomd.xml gives only a sha1 checksum for primary; accepted because nothing stronger is offered');
+  const href = safeRelativePath(entry.href);
+  const file = await deps.fetcher.download(href, { tmpDir: deps.tmpDir, maxBytes: options.maxIndexBytes ?? Defaults.maxIndexBytes, expect: expectation(entry.checksum, entry.size, UpstreamErrorCode.indexMismatch) });
+  try {
+    const xml = await readIndex(file.path, compressionOfPath(href), options.maxInflatedIndexBytes ?? MAX_PRIMARY_INFLATED);
+    const { packages, invalid } = parsePrimary(xml.toString('utf8'));
+    if (invalid > 0) deps.note(`primary.xml: ${invalid} entries with missing fields were ignored`);
+    return packages;
+  } finally {
+    await file.dispose();
+  }
+}
+
+async function importOne(deps: MirrorDeps, options: MirrorOptions, p: PrimaryPackage): Promise<boolean> {
+  const file = await deps.fetcher.download(safeRelativePath(p.href), {
+    tmpDir: deps.tmpDir, maxBytes: options.maxPackageBytes ?? Defaults.maxPackageBytes, expect: expectation(p.checksum, p.size, UpstreamErrorCode.fileMismatch),
+  });
+  try {
+    await storeRpm({ store: deps.store }, options.feed, file, deps.origin, (meta) => {
+      if (meta.name !== p.name || meta.arch !== p.arch || meta.epoch !== p.epoch || meta.version !== p.ver || meta.release !== p.rel) {
+        throw feedError(FeedErrorCode.invalidPackage, 'the package headers disagree with its primary.xml entry', { name: p.name });
+      }
+    });
+    return true;
+  } catch (err) {
+    if (!isPackageRefusal(err)) throw err;
+    deps.note(`skipped ${p.href}: ${(err as { code: string }).code}`);
+    return false;
+  } finally {
+    await file.dispose();
+  }
+}
+
+/** Mirrors the selected packages of the repository (see the module comment). */
+export async function mirrorRpm(deps: MirrorDeps, options: MirrorOptions): Promise<MirrorResult> {
+  const held = await heldKeys(deps.store, options.feed);
+  const packages = await fetchPrimary(deps, options);
+  const result: MirrorResult = { listed: new Set(), imported: 0, bytes: 0, skipped: 0, complete: true };
+  const archs = options.architectures?.length ? new Set(options.architectures) : undefined;
+  const wanted: PrimaryPackage[] = [];
+  let weak = 0;
+  for (const p of packages) {
+    const key = `${packageRepository(options.feed, p.name)}:${toTag(rpmVersionKey({ epoch: p.epoch, version: p.ver, release: p.rel, arch: p.arch }))}`;
+    result.listed.add(key);
+    if (archs ? !archs.has(p.arch) : p.arch === 'src') continue;
+    if (held.has(key) || !options.select(p.name, `${p.ver}-${p.rel}`)) continue;
+    held.add(key);
+    if (p.checksum.weak) weak++;
+    wanted.push(p);
+  }
+  if (weak > 0) deps.note(`${weak} packages carry only sha1 checksums; accepted because nothing stronger is offered`);
+  for (const p of wanted) {
+    if (!deps.fetcher.canSpend()) {
+      result.complete = false;
+      deps.note(`request budget spent after ${deps.fetcher.requests} requests; the next run continues`);
+      break;
+    }
+    if (await importOne(deps, options, p)) {
+      result.imported++;
+      result.bytes += p.size ?? 0;
+      deps.count(1, p.size ?? 0);
+      deps.note(`imported ${p.name}-${p.ver}-${p.rel}.${p.arch} into ${options.feed}`);
+    } else {
+      result.skipped++;
+    }
+  }
+  return result;
+}
