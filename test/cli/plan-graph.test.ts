@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { register as plan } from '../../src/cli/commands/plan.js';
 import { register as graph } from '../../src/cli/commands/graph.js';
 import { examplesDir, runInProcess } from './run-cli.js';
@@ -21,10 +22,18 @@ describe('ferry plan (in process)', () => {
   });
 
   it('prints warnings on stderr and still plans', async () => {
-    const r = await run('plan', '--site', 'hub-south', ex('edge-constraints'));
-    expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^sites\.yaml:\d+:\d+: warning DUPLICATE_TOKEN_HASH /m);
-    expect(r.stdout).toContain('corp-images-to-hubs');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ferry-plan-warn-'));
+    try {
+      await cp(ex('edge-constraints'), dir, { recursive: true });
+      // An upstream no replication uses is a warning, not an error.
+      await writeFile(path.join(dir, 'unused.yaml'), 'apiVersion: ferry/v1\nkind: Upstream\nmetadata: {name: spare}\nspec: {type: oci, url: "https://spare.example.net"}\n');
+      const r = await run('plan', '--site', 'hub-south', dir);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/^unused\.yaml:\d+:\d+: warning UNUSED_UPSTREAM /m);
+      expect(r.stdout).toContain('corp-images-to-hubs');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

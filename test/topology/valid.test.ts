@@ -245,6 +245,15 @@ describe('valid topologies', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('a source and its fallback may accept the same token; any other site may not without a warning', () => {
+    const site = (name: string, hash: string) => `---\napiVersion: ferry/v1\nkind: Site\nmetadata: {name: ${name}}\nspec:\n  url: https://${name}.example.net\n  incoming: [{name: edge, tokenSha256: ${hash}, access: read, feeds: ["*"]}]\n`;
+    const rest = `---\napiVersion: ferry/v1\nkind: Site\nmetadata: {name: edge}\n---\napiVersion: ferry/v1\nkind: Feed\nmetadata: {name: f}\nspec: {type: oci, sites: [north, south, edge]}\n---\napiVersion: ferry/v1\nkind: Replication\nmetadata: {name: r}\nspec:\n  mode: pull\n  source: {site: north, feed: f}\n  target: {sites: [edge]}\n  fallback: [south]\n  token: {secretRef: {env: T}}\n`;
+    const shared = loadTopologyFiles([{ path: 'a.yaml', content: site('north', h('ab')) + site('south', h('ab')) + rest }]);
+    expect(shared.issues.map((i) => i.code)).toEqual([]);
+    const reused = loadTopologyFiles([{ path: 'a.yaml', content: site('north', h('ab')) + site('south', h('ab')) + site('other', h('ab')) + rest }]);
+    expect(reused.issues.map((i) => i.code)).toEqual(['DUPLICATE_TOKEN_HASH']);
+  });
+
   it.each(exampleDirs.map((n) => [n]))('examples/%s is valid', async (name) => {
     const result = await loadTopologyDir(join(EXAMPLES, name));
     expect(result.issues.filter((i) => i.severity === 'error')).toEqual([]);

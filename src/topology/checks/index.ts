@@ -17,7 +17,8 @@ import { checkDurations, checkGlobs, checkSchedule, checkSelector, checkSemver, 
 export function semanticIssues(topology: Topology, entries: Entry[], known: KnownNames, incomplete: ReadonlySet<Kind> = new Set()): ValidationIssue[] {
   const ctx = new CheckContext(topology, entries, known, incomplete);
   const tokenOwners = new Map<string, { site: Site; index: number }>();
-  for (const site of topology.sites) checkSiteValues(ctx, site, tokenOwners);
+  const mayShare = tokenSharingPairs(topology);
+  for (const site of topology.sites) checkSiteValues(ctx, site, tokenOwners, (a, b) => mayShare.has(`${a}\n${b}`));
   checkFeeds(ctx);
   const usedUpstreams = new Set<string>();
   const resolved: ResolvedReplication[] = [];
@@ -42,6 +43,20 @@ export function semanticIssues(topology: Topology, entries: Entry[], known: Know
     }
   }
   return ctx.issues;
+}
+
+/**
+ * Pairs of sites that may accept the same token: a pull replication presents ONE token to its
+ * source and, when the source is down, to each of its fallbacks, so those sites must all accept
+ * it. Any other reuse of a token hash is worth a warning (DUPLICATE_TOKEN_HASH).
+ */
+function tokenSharingPairs(topology: Topology): Set<string> {
+  const pairs = new Set<string>();
+  for (const r of topology.replications) {
+    const group = [r.spec.source.site, ...(r.spec.fallback ?? [])].filter((s): s is string => typeof s === 'string');
+    for (const a of group) for (const b of group) if (a !== b) pairs.add(`${a}\n${b}`);
+  }
+  return pairs;
 }
 
 function checkFeeds(ctx: CheckContext): void {

@@ -102,7 +102,7 @@ export function checkSelector(ctx: CheckContext, res: AnyResource, sel: LabelSel
   });
 }
 
-export function checkSiteValues(ctx: CheckContext, site: Site, tokenOwners: Map<string, { site: Site; index: number }>): void {
+export function checkSiteValues(ctx: CheckContext, site: Site, tokenOwners: Map<string, { site: Site; index: number }>, mayShareToken: (a: string, b: string) => boolean = () => false): void {
   const { spec } = site;
   if (spec.bandwidth !== undefined && !((parseBandwidth(spec.bandwidth) ?? 0) > 0)) {
     ctx.error(IssueCode.invalidBandwidth, `bandwidth "${spec.bandwidth}" must be greater than zero (omit it for no cap)`, site, ['spec', 'bandwidth']);
@@ -131,9 +131,9 @@ export function checkSiteValues(ctx: CheckContext, site: Site, tokenOwners: Map<
       names.set(rule.name, i);
     }
     const owner = tokenOwners.get(rule.tokenSha256);
-    if (owner) {
+    if (owner && !mayShareToken(owner.site.metadata.name, site.metadata.name)) {
       ctx.warn(IssueCode.duplicateTokenHash, `the same token hash is already used by site "${owner.site.metadata.name}" incoming[${owner.index}] (${ctx.where(owner.site)}): give each connection its own token (\`ferry token new\`) so one can be revoked alone`, site, [...path, 'tokenSha256']);
-    } else {
+    } else if (!owner) {
       tokenOwners.set(rule.tokenSha256, { site, index: i });
     }
     checkGlobs(ctx, site, rule.feeds, [...path, 'feeds']);
