@@ -5,7 +5,8 @@
  * Uploads stream from the source (never buffered whole) through a verifier that holds back the
  * last chunk until size and sha256 match, so a corrupt source can never complete an upload: the
  * request is aborted and the registry discards the session. Uploads are monolithic (POST + PUT)
- * unless `chunkSize` is set and the blob is larger (POST + PATCH… with Content-Range + PUT).
+ * unless `chunkSize` is set and the blob is larger (POST + PATCH… with Content-Range + PUT); a
+ * chunked upload that fails resumes its session from what the registry reports it holds.
  */
 import { createHash } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -92,32 +93,63 @@ export interface BlobPutOptions {
 export async function blobPut(ctx: RegistryContext, repository: string, descriptor: Descriptor, open: OpenBlobSource, options: BlobPutOptions = {}): Promise<{ transferred: number }> {
   if ((await blobHead(ctx, repository, descriptor.digest)) !== undefined) return { transferred: 0 };
   const maxAttempts = options.maxAttempts ?? 3;
+  const chunked = options.chunkSize !== undefined && descriptor.size > options.chunkSize;
   let transferred = 0;
+  // A chunked session survives a failed attempt: the next one asks the registry how much it
+  // holds and continues from there (the source is re-read from 0 to verify, but not re-sent).
+  let session: { location: URL; offset: number } | undefined;
   for (let attempt = 1; ; attempt++) {
-    let location: URL | undefined;
     let source: BlobStream | undefined;
     try {
-      location = await startUpload(ctx, repository, descriptor, options.signal);
+      if (session && attempt > 1) session = await resumeUpload(ctx, session.location);
+      session ??= { location: await startUpload(ctx, repository, descriptor, options.signal), offset: 0 };
       source = await open(0);
       if (source.offset !== 0) {
         throw protocolError(`source of blob ${descriptor.digest} answered from offset ${source.offset}`, { repository, digest: descriptor.digest });
       }
       const verified = source.stream.pipe(new VerifyingStream(descriptor, (n) => (transferred += n)));
       source.stream.once('error', (err) => verified.destroy(err));
-      if (options.chunkSize && descriptor.size > options.chunkSize) {
-        await uploadChunked(ctx, repository, descriptor, location, verified, options.chunkSize, options.signal);
+      if (chunked && options.chunkSize) {
+        const current = session;
+        await uploadChunked(ctx, repository, descriptor, current, verified, options.chunkSize, options.signal);
       } else {
-        await finishUpload(ctx, repository, descriptor, location, { stream: verified, length: descriptor.size }, options.signal);
+        await finishUpload(ctx, repository, descriptor, session.location, { stream: verified, length: descriptor.size }, options.signal);
       }
       return { transferred };
     } catch (err) {
-      // Free the source (its socket) and the registry's session before a new attempt or the throw.
       source?.stream.destroy();
-      if (location) void cancelUpload(ctx, location);
+      // The registry may have committed before the answer got lost: content-addressed, so done.
+      if (!options.signal?.aborted && (await blobHead(ctx, repository, descriptor.digest).catch(() => undefined)) !== undefined) return { transferred };
       const transient = !(err instanceof FerryError) || err.next === NextAction.backoff;
       const verification = err instanceof FerryError && (err.code === OciErrorCode.blobDigestMismatch || err.code === OciErrorCode.blobSizeMismatch);
-      if (options.signal?.aborted || !transient || verification || attempt >= maxAttempts) throw err;
+      const final = options.signal?.aborted || !transient || verification || attempt >= maxAttempts;
+      // Free the registry's session unless the next attempt resumes it.
+      if (session && (final || !chunked)) {
+        void cancelUpload(ctx, session.location);
+        session = undefined;
+      }
+      if (final) throw err;
     }
+  }
+}
+
+/**
+ * Asks the registry how much of an upload session it holds (`GET <location>` → 204 with
+ * `Range: 0-<last>`); undefined when the session is gone (then the caller starts over).
+ */
+async function resumeUpload(ctx: RegistryContext, location: URL): Promise<{ location: URL; offset: number } | undefined> {
+  try {
+    const res = await ctx.send({ method: 'GET', url: location });
+    await drain(res.body);
+    if (res.status !== 204) return undefined;
+    const match = /^0-(-?\d+)$/.exec(header(res.headers, 'range') ?? '0--1');
+    const next = res.headers.location ? new URL(res.headers.location, ctx.base) : location;
+    if (!match || next.origin !== ctx.base.origin) return undefined;
+    // distribution answers `0-0` for an empty session (and `0-99` after 100 bytes): 0-0 is 0.
+    const last = Number(match[1]);
+    return { location: next, offset: last <= 0 ? 0 : last + 1 };
+  } catch {
+    return undefined;
   }
 }
 
@@ -163,51 +195,66 @@ async function finishUpload(
   await drain(res.body);
 }
 
-/** Splits the verified stream into PATCH requests of `chunkSize` bytes with Content-Range. */
-async function uploadChunked(ctx: RegistryContext, repository: string, descriptor: Descriptor, location: URL, stream: Readable, chunkSize: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Splits the verified stream into PATCH requests of `chunkSize` bytes with Content-Range, from
+ * `session.offset` on (the bytes before it are read and verified but not sent again). Keeps
+ * `session` current after every accepted chunk, so a failed attempt can resume.
+ */
+async function uploadChunked(
+  ctx: RegistryContext,
+  repository: string,
+  descriptor: Descriptor,
+  session: { location: URL; offset: number },
+  stream: Readable,
+  chunkSize: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const subject = { repository, digest: descriptor.digest };
   let carry: Buffer | undefined;
-  let offset = 0;
-  let url = location;
-  while (offset < descriptor.size) {
-    const length = Math.min(chunkSize, descriptor.size - offset);
-    async function* piece(): AsyncGenerator<Buffer> {
-      let left = length;
-      while (left > 0) {
-        let chunk = carry;
-        carry = undefined;
-        if (!chunk) {
-          const next = await iterator.next();
-          if (next.done) throw protocolError(`source of blob ${descriptor.digest} ended early`, { repository, digest: descriptor.digest });
-          chunk = next.value;
-        }
-        if (chunk.length > left) {
-          carry = chunk.subarray(left);
-          chunk = chunk.subarray(0, left);
-        }
-        left -= chunk.length;
-        yield chunk;
+  /** Up to `length` bytes of the stream, in order. */
+  async function* take(length: number): AsyncGenerator<Buffer> {
+    let left = length;
+    while (left > 0) {
+      let chunk = carry;
+      carry = undefined;
+      if (!chunk) {
+        const next = await iterator.next();
+        if (next.done) throw protocolError(`source of blob ${descriptor.digest} ended early`, subject);
+        chunk = next.value;
       }
+      if (chunk.length > left) {
+        carry = chunk.subarray(left);
+        chunk = chunk.subarray(0, left);
+      }
+      left -= chunk.length;
+      yield chunk;
     }
+  }
+  for await (const _ of take(Math.min(session.offset, descriptor.size))) {
+    // skip what the registry already holds
+  }
+  while (session.offset < descriptor.size) {
+    const length = Math.min(chunkSize, descriptor.size - session.offset);
     const res = await call(ctx, {
       method: 'PATCH',
-      path: url,
-      headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + length - 1}` },
-      body: { stream: Readable.from(piece()), length },
+      path: session.location,
+      headers: { 'content-type': 'application/octet-stream', 'content-range': `${session.offset}-${session.offset + length - 1}` },
+      body: { stream: Readable.from(take(length)), length },
       scopes: [pushScope(repository)],
       expect: [202],
-      subject: { repository, digest: descriptor.digest },
+      subject,
       ...(signal ? { signal } : {}),
     });
     await drain(res.body);
-    url = uploadLocation(ctx, res.headers.location, repository, descriptor.digest);
-    offset += length;
+    session.location = uploadLocation(ctx, res.headers.location, repository, descriptor.digest);
+    session.offset += length;
   }
   // Drain the verifier to its end so its flush (the digest check) runs before the final PUT.
   if (!(await iterator.next()).done) {
-    throw protocolError(`source of blob ${descriptor.digest} sent more than ${descriptor.size} bytes`, { repository, digest: descriptor.digest });
+    throw protocolError(`source of blob ${descriptor.digest} sent more than ${descriptor.size} bytes`, subject);
   }
-  await finishUpload(ctx, repository, descriptor, url, undefined, signal);
+  await finishUpload(ctx, repository, descriptor, session.location, undefined, signal);
 }
 
 async function cancelUpload(ctx: RegistryContext, location: URL): Promise<void> {

@@ -184,6 +184,25 @@ describe('copy through a fault-injecting proxy', () => {
     }
   });
 
+  it('resumes a chunked upload whose PATCH answer was lost, instead of starting over', async () => {
+    const dstProxy = await startFaultProxy(dstRegistry.host);
+    const viaDstProxy = createRegistryClient({ registry: dstProxy.host, uploadChunkSize: 100_000, retry: { maxAttempts: 2, baseDelayMs: 20 } });
+    try {
+      // The third PATCH of the big layer reaches the registry, but its answer is replaced by a 500.
+      let patches = 0;
+      dstProxy.addRule({ method: 'PATCH', path: { test: () => ++patches === 3 } as unknown as RegExp, fault: { kind: 'status', status: 500 } });
+      const r = await copy(direct, { repository: 'faulty/img', reference: 'v1' }, viaDstProxy, { repository: 'resume/img', reference: 'v1' });
+      expect(r.descriptor.digest).toBe(image.descriptor.digest);
+      expect(await dst.blobHead('resume/img', layer())).toBe(LAYER);
+      const posts = dstProxy.requests.filter((q) => q.method === 'POST' && q.path.includes('/blobs/uploads/'));
+      expect(posts.length).toBe(image.blobs.length); // one session per blob: nothing restarted
+      expect(dstProxy.requests.some((q) => q.method === 'GET' && q.path.includes('/blobs/uploads/'))).toBe(true);
+    } finally {
+      viaDstProxy.close();
+      await dstProxy.stop();
+    }
+  });
+
   it('fails with OCI_CONNECTION naming the URL when the registry is gone', async () => {
     const gone = createRegistryClient({ registry: '127.0.0.1:1', retry: { maxAttempts: 2, baseDelayMs: 10 } });
     const err = (await gone.manifestGet('x/y', 'v1').catch((e: unknown) => e)) as FerryError;
