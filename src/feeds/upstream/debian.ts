@@ -72,11 +72,16 @@ async function scanDist(deps: MirrorDeps, options: DebianMirrorOptions, dist: st
   const release = await fetchRelease(deps, dist, options.keys);
   const components = options.components?.length ? options.components : release.components;
   const architectures = options.architectures?.length ? options.architectures : release.architectures;
+  // Asked for explicitly, a missing index is an error; taken from the Release's own lists (which
+  // may name `all` without a binary-all index), it is simply absent.
+  const explicit = Boolean(options.components?.length && options.architectures?.length);
   const wanted = new Map<string, Wanted>();
   let invalid = 0;
+  let indexes = 0;
   for (const component of components) {
     for (const arch of architectures) {
       const candidates = packagesCandidates(release, component, arch);
+      if (candidates.length === 0 && !explicit) continue;
       if (candidates.length === 0) throw upstreamError(UpstreamErrorCode.indexMissing, `the Release of ${dist} lists no Packages index for ${component}/binary-${arch}`, { dist, component, arch });
       let file;
       let kind: IndexCompression = 'plain';
@@ -89,6 +94,7 @@ async function scanDist(deps: MirrorDeps, options: DebianMirrorOptions, dist: st
         if (file) break;
       }
       if (!file) throw upstreamError(UpstreamErrorCode.indexMissing, `no Packages index of ${dist} ${component}/binary-${arch} could be fetched`, { dist, component, arch });
+      indexes++;
       try {
         for await (const fields of readStanzas(openIndex(file.path, kind), { maxBytes: options.maxInflatedIndexBytes ?? Defaults.maxInflatedIndexBytes })) {
           const facts = stanzaFacts(fields);
@@ -103,6 +109,7 @@ async function scanDist(deps: MirrorDeps, options: DebianMirrorOptions, dist: st
       }
     }
   }
+  if (indexes === 0) throw upstreamError(UpstreamErrorCode.indexMissing, `the Release of ${dist} lists no Packages index for the components and architectures asked for`, { dist });
   return { wanted: [...wanted.values()], invalid };
 }
 

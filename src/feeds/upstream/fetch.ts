@@ -91,14 +91,40 @@ function isFerryCoded(err: unknown): boolean {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && String((err as unknown as { code: string }).code).startsWith('UPSTREAM_');
 }
 
-export function createHttpFetcher(options: HttpFetcherOptions): UpstreamFetcher {
-  const base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
-  const budget = options.budget ?? Number.POSITIVE_INFINITY;
-  let requests = 0;
+function announcedTooLarge(res: Response, maxBytes: number): boolean {
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  return Number.isFinite(length) && length > maxBytes;
+}
 
-  const open = async (path: string, optional: boolean): Promise<{ res: Response; url: string } | undefined> => {
-    const url = new URL(path, base).toString();
-    requests++;
+function mismatch(path: string, expect: Expectation, size: number, actual: string): Error {
+  return upstreamError(expect.mismatchCode, 'upstream file does not match the size and hash its signed index gives', {
+    path, expectedSize: expect.size, size, algorithm: expect.hash.algorithm, expected: expect.hash.hex, actual,
+  });
+}
+
+class HttpFetcher implements UpstreamFetcher {
+  private readonly base: string;
+  private readonly budget: number;
+  private count = 0;
+
+  constructor(private readonly options: HttpFetcherOptions) {
+    this.base = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`;
+    this.budget = options.budget ?? Number.POSITIVE_INFINITY;
+  }
+
+  get requests(): number {
+    return this.count;
+  }
+
+  canSpend(n = 1): boolean {
+    return this.count + n <= this.budget;
+  }
+
+  /** One GET; undefined on 404 when `optional`; other non-200 statuses via explainStatus. */
+  private async open(path: string, optional: boolean): Promise<{ res: Response; url: string } | undefined> {
+    const { options } = this;
+    const url = new URL(path, this.base).toString();
+    this.count++;
     options.onRequest?.('GET', url);
     let res: Response;
     try {
@@ -107,78 +133,72 @@ export function createHttpFetcher(options: HttpFetcherOptions): UpstreamFetcher 
       if (options.signal?.aborted) throw err;
       throw options.explainNetwork(err, url);
     }
-    if (res.status === 404 && optional) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (res.status !== 200) {
-      await res.body?.cancel();
-      throw options.explainStatus(res.status, url);
-    }
-    return { res, url };
-  };
+    if (res.status === 200) return { res, url };
+    await res.body?.cancel();
+    if (res.status === 404 && optional) return undefined;
+    throw options.explainStatus(res.status, url);
+  }
 
-  const announcedTooLarge = (res: Response, maxBytes: number): boolean => {
-    const length = Number(res.headers.get('content-length') ?? NaN);
-    return Number.isFinite(length) && length > maxBytes;
-  };
+  async getSmall(path: string, { maxBytes, optional = false }: { maxBytes: number; optional?: boolean }): Promise<Buffer | undefined> {
+    const opened = await this.open(path, optional);
+    if (!opened) return undefined;
+    const { res } = opened;
+    const tooLarge = (): Error => upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
+    if (announcedTooLarge(res, maxBytes)) {
+      await res.body?.cancel();
+      throw tooLarge();
+    }
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>) {
+      total += chunk.length;
+      if (total > maxBytes) throw tooLarge();
+      await this.options.take?.(chunk.length);
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks);
+  }
 
-  const fetcher = {
-    get requests() {
-      return requests;
-    },
-    canSpend: (n = 1): boolean => requests + n <= budget,
-    async getSmall(path: string, { maxBytes, optional = false }: { maxBytes: number; optional?: boolean }): Promise<Buffer | undefined> {
-      const opened = await open(path, optional);
-      if (!opened) return undefined;
-      const { res } = opened;
-      if (announcedTooLarge(res, maxBytes)) {
-        await res.body?.cancel();
-        throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
+  async download(path: string, downloadOptions: DownloadOptions): Promise<DownloadedFile> {
+    return (await this.fetchFile(path, downloadOptions, false)) as DownloadedFile;
+  }
+
+  tryDownload(path: string, downloadOptions: DownloadOptions): Promise<DownloadedFile | undefined> {
+    return this.fetchFile(path, downloadOptions, true);
+  }
+
+  private async fetchFile(path: string, { tmpDir, maxBytes, expect }: DownloadOptions, optional: boolean): Promise<DownloadedFile | undefined> {
+    const { options } = this;
+    const cap = expect?.size !== undefined ? Math.min(maxBytes, expect.size) : maxBytes;
+    const opened = await this.open(path, optional);
+    if (!opened) return undefined;
+    const { res, url } = opened;
+    const dir = await mkdtemp(join(tmpDir, 'upstream-'));
+    const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+    const file = join(dir, 'file');
+    const hasher = new Hasher(cap, options.take);
+    try {
+      if (announcedTooLarge(res, cap)) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { path, limit: cap });
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+    } catch (err) {
+      await res.body?.cancel().catch(() => undefined);
+      await dispose();
+      if (expect && isFerryCoded(err) && (err as { code: string }).code === UpstreamErrorCode.tooLarge && cap === expect.size) {
+        throw upstreamError(expect.mismatchCode, 'upstream file is longer than its signed index says', { path, expectedSize: expect.size });
       }
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>)) {
-        total += (chunk as Buffer).length;
-        if (total > maxBytes) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
-        await options.take?.((chunk as Buffer).length);
-        chunks.push(chunk as Buffer);
-      }
-      return Buffer.concat(chunks);
-    },
-    async download(path: string, options: DownloadOptions): Promise<DownloadedFile> {
-      return (await fetcher.tryDownload(path, options, false)) as DownloadedFile;
-    },
-    async tryDownload(path: string, { tmpDir, maxBytes, expect }: DownloadOptions, optional = true): Promise<DownloadedFile | undefined> {
-      const cap = expect?.size !== undefined ? Math.min(maxBytes, expect.size) : maxBytes;
-      const opened = await open(path, optional);
-      if (!opened) return undefined;
-      const { res, url } = opened;
-      const dir = await mkdtemp(join(tmpDir, 'upstream-'));
-      const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
-      const file = join(dir, 'file');
-      const hasher = new Hasher(cap, options.take);
-      try {
-        if (announcedTooLarge(res, cap)) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { path, limit: cap });
-        await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
-      } catch (err) {
-        await res.body?.cancel().catch(() => undefined);
-        await dispose();
-        if (expect && isFerryCoded(err) && (err as { code: string }).code === UpstreamErrorCode.tooLarge && cap === expect.size) {
-          throw upstreamError(expect.mismatchCode, 'upstream file is longer than its signed index says', { path, expectedSize: expect.size });
-        }
-        if (isFerryCoded(err) || options.signal?.aborted) throw err;
-        throw options.explainNetwork(err, url);
-      }
-      const hex = Object.fromEntries(Object.entries(hasher.hashes).map(([k, h]) => [k, h.digest('hex')])) as Record<keyof Hasher['hashes'], string>;
-      if (expect && ((expect.size !== undefined && hasher.size !== expect.size) || hex[expect.hash.algorithm] !== expect.hash.hex.toLowerCase())) {
-        await dispose();
-        throw upstreamError(expect.mismatchCode, 'upstream file does not match the size and hash its signed index gives', {
-          path, expectedSize: expect.size, size: hasher.size, algorithm: expect.hash.algorithm, expected: expect.hash.hex, actual: hex[expect.hash.algorithm],
-        });
-      }
-      return { path: file, digest: `sha256:${hex.sha256}`, size: hasher.size, md5: hex.md5, sha1: hex.sha1, sha256: hex.sha256, sha512: hex.sha512, dispose };
-    },
-  };
-  return fetcher;
+      if (isFerryCoded(err) || options.signal?.aborted) throw err;
+      throw options.explainNetwork(err, url);
+    }
+    const hex = Object.fromEntries(Object.entries(hasher.hashes).map(([k, h]) => [k, h.digest('hex')])) as Record<keyof Hasher['hashes'], string>;
+    if (expect && ((expect.size !== undefined && hasher.size !== expect.size) || hex[expect.hash.algorithm] !== expect.hash.hex.toLowerCase())) {
+      await dispose();
+      throw mismatch(path, expect, hasher.size, hex[expect.hash.algorithm]);
+    }
+    return { path: file, digest: `sha256:${hex.sha256}`, size: hasher.size, md5: hex.md5, sha1: hex.sha1, sha256: hex.sha256, sha512: hex.sha512, dispose };
+  }
+}
+
+/** An UpstreamFetcher over HTTP(S) with Node's fetch (see the module contract). */
+export function createHttpFetcher(options: HttpFetcherOptions): UpstreamFetcher {
+  return new HttpFetcher(options);
 }
