@@ -38,19 +38,29 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
  * Writes `dists/<dist>/main/binary-<arch>/Packages{,.gz}` (dpkg-scanpackages over `pool/`), a
  * Release with their SHA256 lines, and signs it (InRelease and Release.gpg) with `key`.
  */
-export async function publishDebianRepo(root: string, key: GpgKey, { dist = 'stable', arch = 'amd64' } = {}): Promise<void> {
+export async function publishDebianRepo(root: string, key: GpgKey, { dist = 'stable', arch = 'amd64', xzOnly = false } = {}): Promise<void> {
   const dir = join(root, 'dists', dist, 'main', `binary-${arch}`);
   await mkdir(dir, { recursive: true });
   const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '--arch', arch, 'pool'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
   const plain = Buffer.from(stdout, 'utf8');
-  const gz = gzipSync(plain);
-  await writeFile(join(dir, 'Packages'), plain);
-  await writeFile(join(dir, 'Packages.gz'), gz);
   const entry = (data: Buffer, path: string): string => ` ${sha256(data)} ${String(data.length).padStart(8)} ${path}`;
+  const lines: string[] = [];
+  if (xzOnly) {
+    // Packages.xz made by the real xz tool (Debian's archive lists .xz only for most indexes).
+    await writeFile(join(dir, 'Packages'), plain);
+    await run('xz', ['-k', '-f', join(dir, 'Packages')]);
+    await rm(join(dir, 'Packages'));
+    lines.push(entry(await readFile(join(dir, 'Packages.xz')), `main/binary-${arch}/Packages.xz`));
+  } else {
+    const gz = gzipSync(plain);
+    await writeFile(join(dir, 'Packages'), plain);
+    await writeFile(join(dir, 'Packages.gz'), gz);
+    lines.push(entry(plain, `main/binary-${arch}/Packages`), entry(gz, `main/binary-${arch}/Packages.gz`));
+  }
   const release = [
     'Origin: Upstream Test', 'Label: Upstream Test', `Suite: ${dist}`, `Codename: ${dist}`,
     `Date: ${new Date().toUTCString()}`, `Architectures: ${arch}`, 'Components: main', 'Description: test upstream',
-    'SHA256:', entry(plain, `main/binary-${arch}/Packages`), entry(gz, `main/binary-${arch}/Packages.gz`),
+    'SHA256:', ...lines,
   ].join('\n') + '\n';
   const releaseFile = join(root, 'dists', dist, 'Release');
   await writeFile(releaseFile, release);

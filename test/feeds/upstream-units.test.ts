@@ -155,12 +155,14 @@ describe('mirrorDebian against a real signed repository', () => {
     intruder = await createGpgKey(work, 'intruder');
     const build = join(work, 'build');
     await mkdir(build, { recursive: true });
-    for (const dir of ['repo', 'other']) await mkdir(join(root, dir, 'pool/main'), { recursive: true });
+    for (const dir of ['repo', 'other', 'xz']) await mkdir(join(root, dir, 'pool/main'), { recursive: true });
     for (const v of ['1.0-1', '1.1-1', '1.2-1']) {
       const deb = await buildDeb(build, { name: 'unit-pkg', version: v });
       await copyFile(deb, join(root, 'repo/pool/main', deb.split('/').pop()!));
       await copyFile(deb, join(root, 'other/pool/main', deb.split('/').pop()!));
+      await copyFile(deb, join(root, 'xz/pool/main', deb.split('/').pop()!));
     }
+    await publishDebianRepo(join(root, 'xz'), gpg, { xzOnly: true });
     await publishDebianRepo(join(root, 'repo'), gpg);
     await publishDebianRepo(join(root, 'other'), intruder);
     server = await serveStatic(root);
@@ -202,6 +204,13 @@ describe('mirrorDebian against a real signed repository', () => {
     expect(await store.tagRecords({ feed: 'debs' })).toEqual([]);
     const taken = await mirrorDebian(deps(store, createHttpFetcher(fetcherOptions('other'))), options(undefined));
     expect(taken.imported).toBe(3);
+  });
+
+  it('reads a Packages.xz index when that is all the Release lists', async () => {
+    const store = await newStore();
+    const result = await mirrorDebian(deps(store, createHttpFetcher(fetcherOptions('xz'))), options(await readVerificationKeys(gpg.publicKey)));
+    expect(result).toMatchObject({ imported: 3, complete: true });
+    expect(server.requests).toContain('/xz/dists/stable/main/binary-amd64/Packages.xz');
   });
 
   it('a missing dist is explained through explainStatus (404)', async () => {
