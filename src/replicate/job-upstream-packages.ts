@@ -67,10 +67,28 @@ function explainStatus(peer: PeerErrorContext, upstream: UpstreamSource, status:
   return peerStatusError(status, { ...peer, url: where });
 }
 
+/**
+ * Refuses a signed index older than the newest one this replication took from the same upstream
+ * URL (kept in the state DB), and records newer ones.
+ */
+function indexTimeGuard(ctx: JobContext, upstream: UpstreamSource): (key: string, time: number) => void {
+  return (key, time) => {
+    const meta = `upstream-index-time:${ctx.task.name}:${upstream.url}:${key}`;
+    const seen = Number(ctx.state.getMeta(meta) ?? NaN);
+    if (Number.isFinite(seen) && time < seen) {
+      throw upstreamError(UpstreamErrorCode.rollback, `${key} of upstream ${upstream.name} is older than one already taken (${new Date(seen).toISOString()}): a replayed or rolled-back index; refusing it`, {
+        upstream: upstream.name, index: key, seen: new Date(seen).toISOString(), got: new Date(time).toISOString(),
+      });
+    }
+    if (!(time === seen)) ctx.state.setMeta(meta, String(time));
+  };
+}
+
 async function mirror(ctx: JobContext, upstream: UpstreamSource, deps: MirrorDeps, keys: Awaited<ReturnType<typeof readVerificationKeys>> | undefined): Promise<MirrorResult> {
   const common = {
     feed: ctx.task.localFeed,
     keys,
+    checkIndexTime: indexTimeGuard(ctx, upstream),
     select: packageSelector(ctx.task.filter),
     ...(upstream.architectures ? { architectures: upstream.architectures } : {}),
   };

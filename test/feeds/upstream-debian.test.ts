@@ -186,4 +186,13 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
     const kept = await (await fetch(`${hub.url}/feeds/mirror-keep/debian/dists/stable/main/binary-amd64/Packages`)).text();
     expect(kept).toContain('Package: tool-x');
   });
+
+  it('refuses a validly signed Release older than one already taken (replay)', async () => {
+    await publishDebianRepo(join(root, 'good'), key, { date: new Date(Date.now() - 86_400_000) });
+    const outcome = await hub.scheduler.trigger('good-to-hub');
+    expect(outcome?.result).toBe('failed');
+    expect(outcome?.error?.code).toBe('UPSTREAM_INDEX_ROLLBACK');
+    await publishDebianRepo(join(root, 'good'), key, { date: new Date(Date.now() + 5_000) });
+    expect((await hub.scheduler.trigger('good-to-hub'))?.result).toBe('succeeded');
+  });
 });

@@ -38,7 +38,7 @@ const sha256 = (data: Buffer): string => createHash('sha256').update(data).diges
  * Writes `dists/<dist>/main/binary-<arch>/Packages{,.gz}` (dpkg-scanpackages over `pool/`), a
  * Release with their SHA256 lines, and signs it (InRelease and Release.gpg) with `key`.
  */
-export async function publishDebianRepo(root: string, key: GpgKey, { dist = 'stable', arch = 'amd64', xzOnly = false } = {}): Promise<void> {
+export async function publishDebianRepo(root: string, key: GpgKey, { dist = 'stable', arch = 'amd64', xzOnly = false, date = new Date() } = {}): Promise<void> {
   const dir = join(root, 'dists', dist, 'main', `binary-${arch}`);
   await mkdir(dir, { recursive: true });
   const { stdout } = await run('dpkg-scanpackages', ['--multiversion', '--arch', arch, 'pool'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
@@ -59,7 +59,7 @@ export async function publishDebianRepo(root: string, key: GpgKey, { dist = 'sta
   }
   const release = [
     'Origin: Upstream Test', 'Label: Upstream Test', `Suite: ${dist}`, `Codename: ${dist}`,
-    `Date: ${new Date().toUTCString()}`, `Architectures: ${arch}`, 'Components: main', 'Description: test upstream',
+    `Date: ${date.toUTCString()}`, `Architectures: ${arch}`, 'Components: main', 'Description: test upstream',
     'SHA256:', ...lines,
   ].join('\n') + '\n';
   const releaseFile = join(root, 'dists', dist, 'Release');

@@ -70,6 +70,8 @@ function stanzaFacts(fields: ControlFields): Wanted | undefined {
 /** Reads every Packages index of one dist; fills `listed` and returns what to download. */
 async function scanDist(deps: MirrorDeps, options: DebianMirrorOptions, dist: string, held: Set<string>, listed: Set<string>): Promise<{ wanted: Wanted[]; invalid: number }> {
   const release = await fetchRelease(deps, dist, options.keys);
+  const date = Date.parse((controlField(release.fields, 'Date') ?? '').replace(/UTC$/, 'GMT'));
+  if (options.keys && Number.isFinite(date)) options.checkIndexTime?.(`dists/${dist}`, date);
   const components = options.components?.length ? options.components : release.components;
   const architectures = options.architectures?.length ? options.architectures : release.architectures;
   // Asked for explicitly, a missing index is an error; taken from the Release's own lists (which

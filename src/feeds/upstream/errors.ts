@@ -19,6 +19,8 @@ export const UpstreamErrorCode = {
   fileMismatch: 'UPSTREAM_FILE_MISMATCH',
   /** An index is malformed, expired (`Valid-Until`) or names an unsafe path. */
   indexInvalid: 'UPSTREAM_INDEX_INVALID',
+  /** A signed index is older than one this replication already took (a replayed index). */
+  rollback: 'UPSTREAM_INDEX_ROLLBACK',
   /** The signed index lists no usable file for a requested dist/component/arch. */
   indexMissing: 'UPSTREAM_INDEX_MISSING',
   /** A document or file is larger than its cap. */
@@ -38,6 +40,7 @@ const nextFor: Record<UpstreamErrorCode, NextAction> = {
   UPSTREAM_FILE_MISMATCH: NextAction.backoff,
   UPSTREAM_INDEX_INVALID: NextAction.fix,
   UPSTREAM_INDEX_MISSING: NextAction.fix,
+  UPSTREAM_INDEX_ROLLBACK: NextAction.backoff,
   UPSTREAM_TOO_LARGE: NextAction.fix,
   UPSTREAM_WEAK_CHECKSUM: NextAction.fix,
   UPSTREAM_CONFIG: NextAction.fix,

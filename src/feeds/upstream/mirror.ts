@@ -25,6 +25,12 @@ export interface MirrorOptions {
   architectures?: readonly string[];
   /** Package name + version filter (the replication's `filter`). */
   select(name: string, version: string): boolean;
+  /**
+   * Called with the time of each verified signed index (Release `Date`, repomd primary
+   * `timestamp`), keyed by index; throws UPSTREAM_INDEX_ROLLBACK when it is older than one seen
+   * before (a replayed old index would hide updates). Not called without `keys`.
+   */
+  checkIndexTime?(key: string, time: number): void;
   /** Caps; defaults suit public distribution mirrors. */
   maxIndexBytes?: number;
   maxInflatedIndexBytes?: number;

@@ -18,6 +18,8 @@ export interface RepoChecksum {
 
 export interface RepomdEntry {
   href: string;
+  /** `<timestamp>` of the primary entry (Unix seconds), when given. */
+  timestamp?: number;
   checksum: RepoChecksum;
   size?: number;
 }
@@ -78,7 +80,8 @@ export function parseRepomd(xml: string): RepomdEntry {
   if (!primary) throw upstreamError(UpstreamErrorCode.indexMissing, 'repomd.xml lists no primary index', {});
   const href = attr(primary['location'], 'href');
   if (!href) throw invalid('repomd.xml primary has no location');
-  return { href, checksum: checksumOf(primary['checksum'], 'repomd.xml primary'), ...(sizeOf(text(primary['size'])) !== undefined ? { size: sizeOf(text(primary['size'])) as number } : {}) };
+  const timestamp = Number(text(primary['timestamp']));
+  return { href, checksum: checksumOf(primary['checksum'], 'repomd.xml primary'), ...(text(primary['timestamp']) !== '' && Number.isFinite(timestamp) ? { timestamp } : {}), ...(sizeOf(text(primary['size'])) !== undefined ? { size: sizeOf(text(primary['size'])) as number } : {}) };
 }
 
 /** Every `<package type="rpm">` of primary.xml; entries with missing fields are skipped (counted). */

@@ -34,6 +34,7 @@ async function fetchPrimary(deps: MirrorDeps, options: MirrorOptions): Promise<P
     await verifyDetached(repomd, signature, options.keys, 'repodata/repomd.xml');
   }
   const entry = parseRepomd(repomd.toString('utf8'));
+  if (options.keys && entry.timestamp !== undefined) options.checkIndexTime?.('repodata/repomd.xml', entry.timestamp * 1000);
   if (entry.checksum.weak) deps.note('repomd.xml gives only a sha1 checksum for primary; accepted because nothing stronger is offered');
   const href = safeRelativePath(entry.href);
   const file = await deps.fetcher.download(href, { tmpDir: deps.tmpDir, maxBytes: options.maxIndexBytes ?? Defaults.maxIndexBytes, expect: expectation(entry.checksum, entry.size, UpstreamErrorCode.indexMismatch) });
