@@ -16,6 +16,7 @@ import { createGpgKey, fileSha256, publishDebianRepo, serveStatic, tempDir, type
 import type { RunningController } from '../../src/controller/controller.js';
 
 const NEVER = '0 0 1 1 *'; // runs only when triggered by the test
+const credentialsEnv = `FERRY_UPSTREAM_CREDS_${process.pid}`;
 
 function indent(text: string, spaces: number): string {
   return text.trimEnd().split('\n').map((l) => ' '.repeat(spaces) + l).join('\n');
@@ -97,7 +98,8 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
     bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff; // same size, different bytes
     await writeFile(poolFile, bytes);
     await layout('wrongkey', ['hello-1.0'], otherKey);
-    server = await serveStatic(root);
+    await layout('private', ['hello-1.0'], key);
+    server = await serveStatic(root, { prefix: '/private/', authorization: `Basic ${Buffer.from('mirror:s3cret-pw').toString('base64')}` });
 
     const port = await freePort();
     repo = createTopologyRepo();
@@ -105,6 +107,8 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
       'topology/all.yaml': [
         `apiVersion: ferry/v1\nkind: Site\nmetadata: {name: hub}\nspec: {url: "http://127.0.0.1:${port}", anonymousRead: true}\n`,
         ...['good', 'detached', 'tampered', 'badpool', 'wrongkey'].map((n) => upstreamDoc(`up-${n}`, `${server.url}/${n}`, key.publicKey)),
+        upstreamDoc('up-private', `${server.url}/private`, key.publicKey) + `  credentials: {secretRef: {env: ${credentialsEnv}}}\n`,
+        replicationDoc('private-to-hub', 'up-private', 'private-debs', ''),
         replicationDoc('good-to-hub', 'up-good', 'mirror-debs', '  filter: {include: ["hello-*", "tool-*"]}\n  deletes: propagate\n'),
         replicationDoc('good-keep', 'up-good', 'mirror-keep', '  filter: {include: ["tool-*"]}\n  deletes: keep\n'),
         replicationDoc('detached-to-hub', 'up-detached', 'detached-debs', ''),
@@ -117,6 +121,7 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
   }, 120_000);
 
   afterAll(async () => {
+    delete process.env[credentialsEnv];
     await harness.stopAll();
     await server?.close();
     repo?.cleanup();
@@ -173,6 +178,16 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
     if (code !== 'UPSTREAM_FILE_MISMATCH') expect(poolRequests(prefix)).toEqual([]);
     const failed = hub.state.conditions().find((c) => c.kind === 'Replication' && c.name === replication && c.type === 'ReplicationFailed');
     expect(failed?.reason).toBe(code);
+  });
+
+  it('upstream credentials: a refused secret names spec.credentials (never the secret); the right one works', async () => {
+    process.env[credentialsEnv] = 'mirror:wrong-pw';
+    const refused = await hub.scheduler.trigger('private-to-hub');
+    expect(refused?.error?.code).toBe('REPLICATION_PEER_UNAUTHORIZED');
+    expect(refused?.error?.message).toContain('spec.credentials');
+    expect(JSON.stringify(hub.state.conditions())).not.toMatch(/wrong-pw|s3cret/);
+    process.env[credentialsEnv] = 'mirror:s3cret-pw';
+    expect(await hub.scheduler.trigger('private-to-hub')).toMatchObject({ result: 'succeeded', items: 1 });
   });
 
   it('a package removed upstream leaves the hub only with deletes: propagate', async () => {

@@ -77,12 +77,19 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` read-only on 127.0.0.1:0 (GET only; no path escapes root). */
-export async function serveStatic(root: string): Promise<StaticServer> {
+/**
+ * Serves `root` read-only on 127.0.0.1:0 (GET only; no path escapes root). Paths under
+ * `protect.prefix` answer 401 unless the request carries `protect.authorization`.
+ */
+export async function serveStatic(root: string, protect?: { prefix: string; authorization: string }): Promise<StaticServer> {
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     requests.push(path);
+    if (protect && path.startsWith(protect.prefix) && req.headers.authorization !== protect.authorization) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' }).end();
+      return;
+    }
     const file = normalize(join(root, path));
     if (req.method !== 'GET' || !file.startsWith(root + sep)) {
       res.writeHead(404).end();
