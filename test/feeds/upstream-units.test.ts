@@ -13,7 +13,7 @@ import {
   createHttpFetcher, mirrorDebian, parsePrimary, parseRelease, parseRepomd, readStanzas, readVerificationKeys, safeRelativePath, verifyClearsigned, verifyDetached,
   type HttpFetcherOptions,
 } from '../../src/feeds/upstream/index.js';
-import { checksumOf } from '../../src/feeds/upstream/rpm-index.js';
+import { checksumOf, streamPrimary } from '../../src/feeds/upstream/rpm-index.js';
 import { packageSelector, upstreamVersionPart } from '../../src/replicate/job-upstream-packages.js';
 import { buildDeb } from './debian-fixtures.js';
 import { createGpgKey, publishDebianRepo, serveStatic, tempDir, type GpgKey, type StaticServer } from './upstream-fixtures.js';
@@ -69,11 +69,24 @@ describe('index parsing and policy', () => {
   it('refuses repository XML with a DOCTYPE, and reads primary entries', async () => {
     expect(await codeOf(() => parseRepomd('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><repomd/>'))).toBe('UPSTREAM_INDEX_INVALID');
     expect(await codeOf(() => parseRepomd('<repomd><data type="other"/></repomd>'))).toBe('UPSTREAM_INDEX_MISSING');
-    const { packages, invalid } = parsePrimary(`<metadata><package type="rpm"><name>a</name><arch>noarch</arch><version epoch="1" ver="2.0" rel="3"/>
+    const { packages, invalid } = await parsePrimary(`<metadata><package type="rpm"><name>a</name><arch>noarch</arch><version epoch="1" ver="2.0" rel="3"/>
       <checksum type="sha256" pkgid="YES">${'c'.repeat(64)}</checksum><size package="10"/><location href="Packages/a.rpm"/></package>
       <package type="rpm"><name>b</name></package></metadata>`);
     expect(packages).toEqual([{ name: 'a', arch: 'noarch', epoch: 1, ver: '2.0', rel: '3', href: 'Packages/a.rpm', size: 10, checksum: { algorithm: 'sha256', hex: 'c'.repeat(64), weak: false } }]);
     expect(invalid).toBe(1);
+    expect(await codeOf(parsePrimary('<?xml version="1.0"?><!DOCTYPE m [<!ENTITY x "y">]><metadata><package type="rpm"></package></metadata>'))).toBe('UPSTREAM_INDEX_INVALID');
+  });
+
+  it('streams primary.xml one package element at a time, across chunk boundaries', async () => {
+    const entry = (n: number): string => `<package type="rpm"><name>p${n}</name><arch>noarch</arch><version epoch="0" ver="1.${n}" rel="1"/><checksum type="sha256" pkgid="YES">${'d'.repeat(64)}</checksum><location href="Packages/p${n}.rpm"/></package>\n`;
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<metadata xmlns="http://linux.duke.edu/metadata/common" packages="50">\n${Array.from({ length: 50 }, (_, i) => entry(i)).join('')}</metadata>\n`;
+    const bytes = Buffer.from(xml);
+    const pieces = Array.from({ length: Math.ceil(bytes.length / 97) }, (_, i) => bytes.subarray(i * 97, (i + 1) * 97));
+    const names: string[] = [];
+    for await (const p of streamPrimary(pieces, { maxBytes: bytes.length })) names.push(p!.name);
+    expect(names).toEqual(Array.from({ length: 50 }, (_, i) => `p${i}`));
+    expect(await codeOf((async () => { for await (const _ of streamPrimary(pieces, { maxBytes: 1000 })) void _; })())).toBe('UPSTREAM_TOO_LARGE');
+    expect(await codeOf((async () => { for await (const _ of streamPrimary(pieces, { maxBytes: bytes.length, maxPackageBytes: 100 })) void _; })())).toBe('UPSTREAM_INDEX_INVALID');
   });
 
   it('filters: names by glob, versions by glob, semver on the upstream part', () => {

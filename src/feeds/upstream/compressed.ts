@@ -8,7 +8,6 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import xzDecompress from 'xz-decompress';
-import { upstreamError, UpstreamErrorCode } from './errors.js';
 
 export type IndexCompression = 'gz' | 'xz' | 'zst' | 'plain';
 
@@ -41,21 +40,4 @@ export function openIndex(path: string, kind: IndexCompression): AsyncIterable<B
     return Readable.fromWeb(new xzDecompress.XzReadableStream(web) as unknown as WebReadableStream<Uint8Array>);
   }
   return file;
-}
-
-/** Reads a whole decompressed index into memory, refusing more than `maxBytes` (UPSTREAM_TOO_LARGE). */
-export async function readIndex(path: string, kind: IndexCompression, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of openIndex(path, kind)) {
-      total += chunk.length;
-      if (total > maxBytes) throw upstreamError(UpstreamErrorCode.tooLarge, 'an upstream index inflates past its limit', { limit: maxBytes });
-      chunks.push(Buffer.from(chunk));
-    }
-  } catch (err) {
-    if (String((err as { code?: unknown }).code ?? '').startsWith('UPSTREAM_')) throw err;
-    throw upstreamError(UpstreamErrorCode.indexInvalid, 'an upstream index is not valid compressed data', {}, err);
-  }
-  return Buffer.concat(chunks);
 }

@@ -3,7 +3,7 @@
  * from `signedBy` only:
  *
  *   repomd.xml ──detached signature repomd.xml.asc, verified with signedBy──▶ primary's checksum+size
- *   primary.xml{.gz,.xz,.zst} ──checksum+size against repomd──▶ packages (NEVRA, checksum, location)
+ *   primary.xml{.gz,.xz,.zst} ──checksum+size against repomd──▶ packages, streamed (NEVRA, checksum, location)
  *   package file ──streamed to a temp file, checksum+size against primary──▶ storeRpm (the upload path)
  *
  * Checksums: sha256 or sha512; sha1 only where the repository offers nothing stronger (a note
@@ -13,20 +13,18 @@
 import { feedError, FeedErrorCode, packageRepository, toTag } from '../artifact/index.js';
 import { rpmVersionKey, storeRpm } from '../rpm/index.js';
 import { upstreamError, UpstreamErrorCode } from './errors.js';
-import { compressionOfPath, readIndex } from './compressed.js';
-import { parsePrimary, parseRepomd, type PrimaryPackage, type RepoChecksum } from './rpm-index.js';
+import { compressionOfPath, openIndex } from './compressed.js';
+import { parseRepomd, streamPrimary, type PrimaryPackage, type RepoChecksum, type RepomdEntry } from './rpm-index.js';
 import { safeRelativePath } from './paths.js';
 import { verifyDetached } from './verify.js';
 import { Defaults, heldKeys, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
-
-const MAX_PRIMARY_INFLATED = 512 * 1024 * 1024;
 
 function expectation(checksum: RepoChecksum, size: number | undefined, mismatchCode: typeof UpstreamErrorCode.fileMismatch | typeof UpstreamErrorCode.indexMismatch) {
   return { ...(size !== undefined ? { size } : {}), hash: { algorithm: checksum.algorithm, hex: checksum.hex }, mismatchCode };
 }
 
-/** The verified primary index: repomd.xml (+ signature) then primary, checked against repomd. */
-async function fetchPrimary(deps: MirrorDeps, options: MirrorOptions): Promise<PrimaryPackage[]> {
+/** The verified repomd.xml's primary entry (signature checked with `signedBy`). */
+async function fetchRepomd(deps: MirrorDeps, options: MirrorOptions): Promise<RepomdEntry> {
   const repomd = (await deps.fetcher.getSmall('repodata/repomd.xml', { maxBytes: Defaults.maxSmallBytes })) as Buffer;
   if (options.keys) {
     const signature = await deps.fetcher.getSmall('repodata/repomd.xml.asc', { maxBytes: 1024 * 1024, optional: true });
@@ -36,16 +34,38 @@ async function fetchPrimary(deps: MirrorDeps, options: MirrorOptions): Promise<P
   const entry = parseRepomd(repomd.toString('utf8'));
   if (options.keys && entry.timestamp !== undefined) options.checkIndexTime?.('repodata/repomd.xml', entry.timestamp * 1000);
   if (entry.checksum.weak) deps.note('repomd.xml gives only a sha1 checksum for primary; accepted because nothing stronger is offered');
+  return entry;
+}
+
+/**
+ * Reads the verified primary index as a stream: fills `listed` with every version and returns
+ * the ones to download (selected, not held).
+ */
+async function scanPrimary(deps: MirrorDeps, options: MirrorOptions, held: Set<string>, listed: Set<string>): Promise<PrimaryPackage[]> {
+  const entry = await fetchRepomd(deps, options);
   const href = safeRelativePath(entry.href);
   const file = await deps.fetcher.download(href, { tmpDir: deps.tmpDir, maxBytes: options.maxIndexBytes ?? Defaults.maxIndexBytes, expect: expectation(entry.checksum, entry.size, UpstreamErrorCode.indexMismatch) });
+  const archs = options.architectures?.length ? new Set(options.architectures) : undefined;
+  const wanted: PrimaryPackage[] = [];
+  let invalid = 0;
+  let weak = 0;
   try {
-    const xml = await readIndex(file.path, compressionOfPath(href), options.maxInflatedIndexBytes ?? MAX_PRIMARY_INFLATED);
-    const { packages, invalid } = parsePrimary(xml.toString('utf8'));
-    if (invalid > 0) deps.note(`primary.xml: ${invalid} entries with missing fields were ignored`);
-    return packages;
+    for await (const p of streamPrimary(openIndex(file.path, compressionOfPath(href)), { maxBytes: options.maxInflatedIndexBytes ?? Defaults.maxInflatedIndexBytes })) {
+      if (!p) { invalid++; continue; }
+      const key = `${packageRepository(options.feed, p.name)}:${toTag(rpmVersionKey({ epoch: p.epoch, version: p.ver, release: p.rel, arch: p.arch }))}`;
+      listed.add(key);
+      if (archs ? !archs.has(p.arch) : p.arch === 'src') continue;
+      if (held.has(key) || !options.select(p.name, `${p.ver}-${p.rel}`)) continue;
+      held.add(key);
+      if (p.checksum.weak) weak++;
+      wanted.push(p);
+    }
   } finally {
     await file.dispose();
   }
+  if (invalid > 0) deps.note(`primary.xml: ${invalid} entries with missing fields were ignored`);
+  if (weak > 0) deps.note(`${weak} packages carry only sha1 checksums; accepted because nothing stronger is offered`);
+  return wanted;
 }
 
 async function importOne(deps: MirrorDeps, options: MirrorOptions, p: PrimaryPackage): Promise<boolean> {
@@ -71,21 +91,8 @@ async function importOne(deps: MirrorDeps, options: MirrorOptions, p: PrimaryPac
 /** Mirrors the selected packages of the repository (see the module comment). */
 export async function mirrorRpm(deps: MirrorDeps, options: MirrorOptions): Promise<MirrorResult> {
   const held = await heldKeys(deps.store, options.feed);
-  const packages = await fetchPrimary(deps, options);
   const result: MirrorResult = { listed: new Set(), imported: 0, bytes: 0, skipped: 0, complete: true };
-  const archs = options.architectures?.length ? new Set(options.architectures) : undefined;
-  const wanted: PrimaryPackage[] = [];
-  let weak = 0;
-  for (const p of packages) {
-    const key = `${packageRepository(options.feed, p.name)}:${toTag(rpmVersionKey({ epoch: p.epoch, version: p.ver, release: p.rel, arch: p.arch }))}`;
-    result.listed.add(key);
-    if (archs ? !archs.has(p.arch) : p.arch === 'src') continue;
-    if (held.has(key) || !options.select(p.name, `${p.ver}-${p.rel}`)) continue;
-    held.add(key);
-    if (p.checksum.weak) weak++;
-    wanted.push(p);
-  }
-  if (weak > 0) deps.note(`${weak} packages carry only sha1 checksums; accepted because nothing stronger is offered`);
+  const wanted = await scanPrimary(deps, options, held, result.listed);
   for (const p of wanted) {
     if (!deps.fetcher.canSpend()) {
       result.complete = false;
