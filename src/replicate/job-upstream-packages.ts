@@ -80,7 +80,7 @@ function indexTimeGuard(ctx: JobContext, upstream: UpstreamSource): (key: string
         upstream: upstream.name, index: key, seen: new Date(seen).toISOString(), got: new Date(time).toISOString(),
       });
     }
-    if (!(time === seen)) ctx.state.setMeta(meta, String(time));
+    if (time !== seen) ctx.state.setMeta(meta, String(time));
   };
 }
 
