@@ -130,6 +130,13 @@ describe('OpenPGP verification', () => {
     expect(await codeOf(verifyDetached(Buffer.from('<repomd/> \n'), Buffer.from(armored), keys, 'repomd.xml'))).toBe('UPSTREAM_SIGNATURE_INVALID');
   });
 
+  it('takes several armored key blocks in one signedBy (key rotation)', async () => {
+    const both = await readVerificationKeys(`${other.toPublic().armor()}\n${key.toPublic().armor()}`);
+    expect(both).toHaveLength(2);
+    const signed = await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: 'Suite: stable\n' }), signingKeys: key });
+    expect(await verifyClearsigned(signed, both, 'InRelease')).toContain('Suite: stable');
+  });
+
   it('refuses a signedBy that holds no key', async () => {
     expect(await codeOf(readVerificationKeys('not a key'))).toBe('UPSTREAM_KEY_INVALID');
   });

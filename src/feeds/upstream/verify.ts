@@ -9,10 +9,16 @@ import { upstreamError, UpstreamErrorCode } from './errors.js';
 
 export type VerificationKeys = openpgp.PublicKey[];
 
-/** Reads the armored public key(s) of `signedBy`; throws UPSTREAM_KEY_INVALID. */
+const BLOCK = /-----BEGIN PGP PUBLIC KEY BLOCK-----[\s\S]*?-----END PGP PUBLIC KEY BLOCK-----/g;
+
+/**
+ * Reads the armored public key(s) of `signedBy`: one or more armored blocks (an archive that
+ * rotates keys lists the old and the new one); throws UPSTREAM_KEY_INVALID.
+ */
 export async function readVerificationKeys(armored: string): Promise<VerificationKeys> {
   try {
-    const keys = await openpgp.readKeys({ armoredKeys: armored });
+    const blocks = armored.match(BLOCK) ?? [armored];
+    const keys = (await Promise.all(blocks.map((block) => openpgp.readKeys({ armoredKeys: block })))).flat();
     const publicKeys = keys.map((k) => (k.isPrivate() ? k.toPublic() : k));
     if (publicKeys.length === 0) throw new Error('no key');
     return publicKeys;
