@@ -7,6 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as openpgp from 'openpgp';
 import { createFsStore, type Store } from '../../src/store/index.js';
 import {
@@ -139,6 +141,44 @@ describe('OpenPGP verification', () => {
 
   it('refuses a signedBy that holds no key', async () => {
     expect(await codeOf(readVerificationKeys('not a key'))).toBe('UPSTREAM_KEY_INVALID');
+  });
+});
+
+describe('HTTP fetcher on a stalled link', () => {
+  let server: Server;
+  let base: string;
+  let work: string;
+  beforeAll(async () => {
+    work = await tempDir('ferry-upstream-stall-');
+    // A real server that stalls: /headers never answers, /body sends 10 of 100 bytes and stops.
+    server = createServer((req, res) => {
+      if (req.url === '/body') {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write(Buffer.alloc(10));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it.each(['headers', 'body'])('a request stalled in its %s fails as a timeout, quickly, leaving no temp file', async (path) => {
+    const seen: unknown[] = [];
+    const fetcher = createHttpFetcher({
+      baseUrl: base, idleTimeoutMs: 300,
+      explainStatus: (status) => Object.assign(new Error(`status ${status}`), { code: `HTTP_${status}` }),
+      explainNetwork: (err) => { seen.push(err); return Object.assign(new Error('network'), { code: 'NETWORK' }); },
+    });
+    const started = Date.now();
+    expect(await codeOf(fetcher.download(path, { tmpDir: work, maxBytes: 1000 }))).toBe('NETWORK');
+    expect(await codeOf(fetcher.getSmall(path, { maxBytes: 1000 }))).toBe('NETWORK');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(seen.map((e) => (e as { code?: string }).code)).toEqual(['ETIMEDOUT', 'ETIMEDOUT']);
+    expect(await readdir(work)).toEqual([]);
   });
 });
 

@@ -65,6 +65,8 @@ export interface HttpFetcherOptions {
   take?: (bytes: number) => Promise<void>;
   onRequest?: (method: string, url: string) => void;
   budget?: number;
+  /** A request that receives no byte for this long fails as a timeout (default 60 s). */
+  idleTimeoutMs?: number;
   explainStatus: (status: number, url: string) => Error;
   explainNetwork: (err: unknown, url: string) => Error;
 }
@@ -102,6 +104,15 @@ function mismatch(path: string, expect: Expectation, size: number, actual: strin
   });
 }
 
+interface Opened {
+  res: Response;
+  url: string;
+  /** The response body, idle-watched (see `open`). */
+  body: AsyncGenerator<Buffer>;
+  /** Gives up on a body that will not be read (stops the idle timer, cancels the response). */
+  close(): Promise<void>;
+}
+
 class HttpFetcher implements UpstreamFetcher {
   private readonly base: string;
   private readonly budget: number;
@@ -120,37 +131,83 @@ class HttpFetcher implements UpstreamFetcher {
     return this.count + n <= this.budget;
   }
 
-  /** One GET; undefined on 404 when `optional`; other non-200 statuses via explainStatus. */
-  private async open(path: string, optional: boolean): Promise<{ res: Response; url: string } | undefined> {
+  /**
+   * One GET; undefined on 404 when `optional`; other non-200 statuses via explainStatus. The
+   * body is watched: no byte for `idleTimeoutMs` aborts the request with an ETIMEDOUT error (a
+   * stalled link fails fast instead of holding the run until its deadline).
+   */
+  private async open(path: string, optional: boolean): Promise<Opened | undefined> {
     const { options } = this;
     const url = new URL(path, this.base).toString();
     this.count++;
     options.onRequest?.('GET', url);
+    const idleMs = options.idleTimeoutMs ?? 60_000;
+    const idle = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => idle.abort(Object.assign(new Error(`no data from the upstream for ${idleMs} ms`), { code: 'ETIMEDOUT' })), idleMs);
+      timer.unref();
+    };
+    arm();
     let res: Response;
     try {
-      res = await fetch(url, { signal: options.signal, headers: options.authorization ? { authorization: options.authorization } : {} });
+      res = await fetch(url, { signal: options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal, headers: options.authorization ? { authorization: options.authorization } : {} });
     } catch (err) {
+      clearTimeout(timer);
       if (options.signal?.aborted) throw err;
-      throw options.explainNetwork(err, url);
+      throw options.explainNetwork(idle.signal.aborted ? idle.signal.reason : err, url);
     }
-    if (res.status === 200) return { res, url };
-    await res.body?.cancel();
-    if (res.status === 404 && optional) return undefined;
-    throw options.explainStatus(res.status, url);
+    if (res.status !== 200) {
+      clearTimeout(timer);
+      await res.body?.cancel();
+      if (res.status === 404 && optional) return undefined;
+      throw options.explainStatus(res.status, url);
+    }
+    let started = false;
+    const body = async function* (): AsyncGenerator<Buffer> {
+      started = true; // the stream is only wrapped once someone reads it (see close)
+      const web = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>;
+      try {
+        for await (const chunk of web) {
+          arm();
+          yield chunk;
+        }
+      } catch (err) {
+        throw idle.signal.aborted ? idle.signal.reason : err;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    const close = async (): Promise<void> => {
+      clearTimeout(timer);
+      // A body never read is cancelled here; one being read is ended by returning its generator.
+      if (!started) await res.body?.cancel().catch(() => undefined);
+    };
+    return { res, url, body: body(), close };
   }
 
   async getSmall(path: string, { maxBytes, optional = false }: { maxBytes: number; optional?: boolean }): Promise<Buffer | undefined> {
     const opened = await this.open(path, optional);
     if (!opened) return undefined;
-    const { res } = opened;
+    const { res, body, url, close } = opened;
     const tooLarge = (): Error => upstreamError(UpstreamErrorCode.tooLarge, 'upstream document larger than its limit', { path, limit: maxBytes });
     if (announcedTooLarge(res, maxBytes)) {
-      await res.body?.cancel();
+      await close();
       throw tooLarge();
     }
     const chunks: Buffer[] = [];
     let total = 0;
-    for await (const chunk of Readable.fromWeb(res.body as WebReadableStream<Uint8Array>) as AsyncIterable<Buffer>) {
+    const { signal, explainNetwork } = this.options;
+    const source = (async function* (): AsyncGenerator<Buffer> {
+      try {
+        yield* body;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        throw explainNetwork(err, url);
+      }
+    })();
+    for await (const chunk of source) {
       total += chunk.length;
       if (total > maxBytes) throw tooLarge();
       await this.options.take?.(chunk.length);
@@ -172,16 +229,17 @@ class HttpFetcher implements UpstreamFetcher {
     const cap = expect?.size !== undefined ? Math.min(maxBytes, expect.size) : maxBytes;
     const opened = await this.open(path, optional);
     if (!opened) return undefined;
-    const { res, url } = opened;
+    const { res, url, body, close } = opened;
     const dir = await mkdtemp(join(tmpDir, 'upstream-'));
     const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
     const file = join(dir, 'file');
     const hasher = new Hasher(cap, options.take);
     try {
       if (announcedTooLarge(res, cap)) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { path, limit: cap });
-      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
+      await pipeline(Readable.from(body), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
     } catch (err) {
-      await res.body?.cancel().catch(() => undefined);
+      await body.return(undefined).catch(() => undefined);
+      await close();
       await dispose();
       if (expect && isFerryCoded(err) && (err as { code: string }).code === UpstreamErrorCode.tooLarge && cap === expect.size) {
         throw upstreamError(expect.mismatchCode, 'upstream file is longer than its signed index says', { path, expectedSize: expect.size });
