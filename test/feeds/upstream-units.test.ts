@@ -16,6 +16,7 @@ import {
   type HttpFetcherOptions,
 } from '../../src/feeds/upstream/index.js';
 import { checksumOf, streamPrimary } from '../../src/feeds/upstream/rpm-index.js';
+import { forEachLimited } from '../../src/feeds/upstream/mirror.js';
 import { packageSelector, upstreamVersionPart } from '../../src/replicate/job-upstream-packages.js';
 import { buildDeb } from './debian-fixtures.js';
 import { createGpgKey, publishDebianRepo, serveStatic, tempDir, type GpgKey, type StaticServer } from './upstream-fixtures.js';
@@ -101,6 +102,33 @@ describe('index parsing and policy', () => {
     expect(select('bar', '2.1-1')).toBe(false);
     expect(select('libfoo', '2.1~rc1+weird-1')).toBe(false); // does not parse as semver
     expect(packageSelector({ tags: ['1.*'] })('x', '2.0-1')).toBe(false);
+  });
+});
+
+describe('forEachLimited', () => {
+  it('keeps at most `limit` in flight, stops starting on the first failure, and waits for the rest', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const done: number[] = [];
+    const failing = forEachLimited([1, 2, 3, 4, 5, 6, 7, 8], 3, () => true, async (n) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, n === 2 ? 5 : 30));
+      inFlight--;
+      if (n === 2) throw Object.assign(new Error('boom'), { code: 'BOOM' });
+      done.push(n);
+    });
+    expect(await codeOf(failing)).toBe('BOOM');
+    expect(peak).toBe(3);
+    expect(inFlight).toBe(0);
+    expect(done.sort()).toEqual([1, 3]); // 2 failed first: 4..8 never started, 1 and 3 finished
+  });
+
+  it('reports false when spend() says no', async () => {
+    let budget = 2;
+    const seen: number[] = [];
+    expect(await forEachLimited([1, 2, 3], 1, () => budget-- > 0, async (n) => void seen.push(n))).toBe(false);
+    expect(seen).toEqual([1, 2]);
   });
 });
 

@@ -31,6 +31,8 @@ export interface MirrorOptions {
    * before (a replayed old index would hide updates). Not called without `keys`.
    */
   checkIndexTime?(key: string, time: number): void;
+  /** Package downloads in flight at once (default 4). */
+  concurrency?: number;
   /** Caps; defaults suit public distribution mirrors. */
   maxIndexBytes?: number;
   maxInflatedIndexBytes?: number;
@@ -54,6 +56,37 @@ export const Defaults = {
   maxPackageBytes: 4 * 1024 * 1024 * 1024,
   maxSmallBytes: 16 * 1024 * 1024,
 } as const;
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (downloads overlap their latency; the
+ * site's bandwidth cap still holds, it is shared). Before each item `spend()` is asked; when it
+ * says no, nothing new starts. On the first failure nothing new starts either, the items in
+ * flight finish, and that failure is thrown. Returns false when stopped by `spend`.
+ */
+export async function forEachLimited<T>(items: readonly T[], limit: number, spend: () => boolean, fn: (item: T) => Promise<void>): Promise<boolean> {
+  let next = 0;
+  let failed = false;
+  let failure: unknown;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && !stopped && next < items.length) {
+      if (!spend()) {
+        stopped = true;
+        return;
+      }
+      const item = items[next++] as T;
+      try {
+        await fn(item);
+      } catch (err) {
+        if (!failed) failure = err;
+        failed = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failed) throw failure;
+  return !stopped;
+}
 
 /** `<repository>:<tag>` keys of the tags a feed holds (one store query). */
 export async function heldKeys(store: Store, feed: string): Promise<Set<string>> {
