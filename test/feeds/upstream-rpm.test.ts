@@ -20,11 +20,12 @@ function indent(text: string, spaces: number): string {
   return text.trimEnd().split('\n').map((l) => ' '.repeat(spaces) + l).join('\n');
 }
 
-async function publishRpmRepo(dir: string, rpms: string[], env: NodeJS.ProcessEnv): Promise<void> {
+async function publishRpmRepo(dir: string, rpms: string[], env: NodeJS.ProcessEnv, timestamp?: number): Promise<void> {
   await rm(join(dir, 'repodata'), { recursive: true, force: true });
   await mkdir(join(dir, 'Packages'), { recursive: true });
   for (const rpm of rpms) await copyFile(rpm, join(dir, 'Packages', basename(rpm)));
-  await run('createrepo_c', ['--no-database', dir]);
+  const stamp = timestamp === undefined ? [] : ['--revision', String(timestamp), '--set-timestamp-to-revision'];
+  await run('createrepo_c', ['--no-database', ...stamp, dir]);
   await run('gpg', ['--batch', '--yes', '--detach-sign', '--armor', '-o', join(dir, 'repodata/repomd.xml.asc'), join(dir, 'repodata/repomd.xml')], { env });
 }
 
@@ -148,5 +149,13 @@ ${extra}`;
     const names = (await hub.store.tagRecords({ feed: 'mirror-rpms' })).map((t) => t.repository);
     expect(names).not.toContain('mirror-rpms/pos-extra');
     expect(names).toContain('mirror-rpms/pos-agent');
+  });
+
+  it('refuses a validly signed repomd.xml older than one already taken (replay)', async () => {
+    const env = { ...process.env, GNUPGHOME: ws.gnupgHome };
+    await publishRpmRepo(join(root, 'good'), [rpms['agent-2.0']!, rpms['agent-2.1']!], env, Math.floor(Date.now() / 1000) - 86_400);
+    const outcome = await hub.scheduler.trigger('yum-to-hub');
+    expect(outcome?.error?.code).toBe('UPSTREAM_INDEX_ROLLBACK');
+    expect((await hub.store.tagRecords({ feed: 'mirror-rpms' })).map((t) => t.repository)).toContain('mirror-rpms/pos-agent');
   });
 });
