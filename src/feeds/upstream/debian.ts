@@ -42,7 +42,10 @@ export async function fetchRelease(deps: MirrorDeps, dist: string, keys: MirrorO
   if (inRelease) {
     const text = inRelease.toString('utf8');
     if (keys) return parseRelease(await verifyClearsigned(text, keys, `${base}/InRelease`));
-    return parseRelease((await openpgp.readCleartextMessage({ cleartextMessage: text })).getText());
+    const message = await openpgp.readCleartextMessage({ cleartextMessage: text }).catch((err: unknown) => {
+      throw upstreamError(UpstreamErrorCode.indexInvalid, `${base}/InRelease is not a clearsigned document`, { dist }, err);
+    });
+    return parseRelease(message.getText());
   }
   const release = await fetcher.getSmall(`${base}/Release`, { maxBytes: Defaults.maxSmallBytes, optional: true });
   if (!release) throw upstreamError(UpstreamErrorCode.indexMissing, `the upstream has neither ${base}/InRelease nor ${base}/Release`, { dist });
