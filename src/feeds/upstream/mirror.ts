@@ -1,6 +1,7 @@
 /**
- * What the debian and rpm mirrors share: their dependencies, the result they report, and the
- * one way a verified package file becomes a package of the target feed.
+ * What the debian and rpm mirrors share: their dependencies and options, the result they report
+ * (whose `listed` set drives `deletes: propagate`), the held-version lookup that makes a run
+ * idempotent, and bounded-concurrency downloads.
  */
 import type { Store } from '../../store/store.js';
 import type { UpstreamFetcher } from './fetch.js';
