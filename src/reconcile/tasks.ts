@@ -10,7 +10,8 @@ function withUrl(peers: readonly PlannedPeer[]): PeerSite[] {
 }
 
 export function taskFor(planned: PlannedReplication): ReplicationTask | undefined {
-  if (!planned.connects) return undefined;
+  // A suspended replication stays in the topology but is not scheduled (`spec.suspend`).
+  if (!planned.connects || planned.suspended) return undefined;
   const base = {
     name: planned.name,
     localFeed: planned.localFeed,

@@ -136,6 +136,17 @@ spec:
     expect(status.rejectedCommit).toBe(broken);
   });
 
+  it('a commit that suspends the replication unschedules it', async () => {
+    const suspended = files(ports, 'pos-images');
+    suspended['topology/replications.yaml'] = `${suspended['topology/replications.yaml']}  suspend: true\n`;
+    repo.commit('suspend', suspended);
+    await spokeA.reconcileNow();
+    expect(spokeA.scheduler.names()).toEqual([]);
+    repo.commit('resume', files(ports, 'pos-images'));
+    await spokeA.reconcileNow();
+    expect(spokeA.scheduler.names()).toEqual(['to-stores']);
+  });
+
   it('a commit that removes the replication stops it, and clears Stalled', async () => {
     repo.commit('remove replication', files(ports, 'pos-images', false));
     await spokeA.reconcileNow();
