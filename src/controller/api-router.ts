@@ -129,6 +129,23 @@ export function createControllerApiRouter(deps: ControllerApiDeps): Router {
       ...(outcome.error ? { error: { code: outcome.error.code, message: outcome.error.message } } : {}),
     });
   });
+  // Deletes a RETIRED feed's metadata; its blobs go at the next GC (which runs right after).
+  router.post('/api/v1/feeds/:feed/prune', async (req, res) => {
+    const feed = String(req.params.feed);
+    if (!isLoopback(req)) {
+      try {
+        authorizer.authorize(req, feed, 'write');
+      } catch (err) {
+        return void sendAuthError(res, err);
+      }
+    }
+    const record = await deps.store.feedGet(feed);
+    if (!record) return void res.status(404).json({ error: { code: 'STORE_FEED_UNKNOWN', message: 'no such feed at this site' } });
+    if (!record.retired) return void res.status(409).json({ error: { code: 'STORE_FEED_NOT_RETIRED', message: 'the feed is still in the topology; remove it there first, then prune' } });
+    await deps.store.feedPrune(feed);
+    const gc = await deps.store.gc();
+    res.json({ feed, pruned: true, blobsDeleted: gc.blobsDeleted, bytesFreed: gc.bytesFreed });
+  });
   router.post('/api/v1/reconcile', (req, res) => {
     if (!isLoopback(req)) return void sendAuthError(res, undefined);
     deps.reconcileNow();

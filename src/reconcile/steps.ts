@@ -12,6 +12,8 @@ import type { Site } from '../topology/model.js';
 import { errorMessage } from '../errors/index.js';
 import { ResourceKind, type ResourceResult } from './conditions.js';
 import type { ReplicationScheduler } from './scheduler.js';
+import type { StateDb } from '../state/state-db.js';
+import type { ReplicationTask } from '../replicate/types.js';
 import { tasksForPlan } from './tasks.js';
 
 export interface Desired {
@@ -25,6 +27,7 @@ export interface StepContext {
   store: Store;
   auth: AuthHolder;
   scheduler: ReplicationScheduler;
+  state: StateDb;
   log: Logger;
 }
 
@@ -61,9 +64,30 @@ export const applyIncomingRules: Step = async ({ desired, auth }) => {
   return [];
 };
 
+/**
+ * What a replication's cursors are positions in: when any of it changes (a renamed target feed,
+ * a new filter, another source), the cursors restart at 0 so the new target gets everything;
+ * copies skip what it already holds. Persisted, so a change made while the site was down counts.
+ */
+function cursorBasis(task: ReplicationTask): string {
+  return JSON.stringify({ mode: task.mode, localFeed: task.localFeed, remoteFeed: task.remoteFeed, remoteFeedByPeer: task.remoteFeedByPeer ?? null, filter: task.filter ?? null, upstream: task.upstream?.url ?? null, repositories: task.upstream?.repositories ?? null });
+}
+
 /** Schedules, reschedules and unschedules replication jobs. */
-export const scheduleReplications: Step = async ({ desired, scheduler, log }) => {
+export const scheduleReplications: Step = async ({ desired, scheduler, state, log }) => {
   const tasks = tasksForPlan(desired.plan);
+  for (const task of tasks) {
+    const basis = cursorBasis(task);
+    const key = `cursor-basis:${task.name}`;
+    const previous = state.getMeta(key);
+    if (previous !== basis) {
+      if (previous !== undefined) {
+        state.resetCursors(task.name);
+        log.info({ replication: task.name }, 'replication source, target or filter changed: cursors reset');
+      }
+      state.setMeta(key, basis);
+    }
+  }
   const change = scheduler.sync(tasks);
   if (change.added.length + change.removed.length + change.changed.length > 0) log.info(change, 'replication schedule updated');
   return tasks.map((t) => ({ kind: ResourceKind.replication, name: t.name, ok: true, reason: 'Scheduled', message: `runs on "${t.schedule}"` }));

@@ -125,8 +125,10 @@ export class StateDb {
       .run(replication, peer, seq, new Date().toISOString());
   }
 
+  /** Forgets where a replication was (change-log cursors and an upstream scan's resume point). */
   resetCursors(replication: string): void {
     this.db.prepare('DELETE FROM cursors WHERE replication = ?').run(replication);
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(`upstream-resume:${replication}`);
   }
 
   startRun(replication: string, trigger: string): number {

@@ -87,6 +87,8 @@ describe('controller: GitOps loop', () => {
     expect(spokeB.reconciler.commit).toBe(commit);
     await spokeB.scheduler.trigger('to-stores');
     expect((await spokeB.store.tagGet('store-containers/pos', '1.0'))?.digest).toBe(imageDigest);
+    await spokeA.scheduler.trigger('to-stores');
+    expect((await spokeA.store.tagGet('store-containers/pos', '1.0'))?.digest).toBe(imageDigest);
   });
 
   it('a commit that renames the target feed is followed', async () => {
@@ -101,6 +103,17 @@ describe('controller: GitOps loop', () => {
     // The retired feed is no longer served.
     const retired = await fetch(`${spokeA.url}/v2/store-containers/pos/manifests/1.0`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
     expect(retired.status).toBeGreaterThanOrEqual(400);
+  });
+
+  it('a retired feed keeps its content until it is pruned explicitly', async () => {
+    expect((await spokeA.store.feedGet('store-containers'))?.retired).toBe(true);
+    expect(await spokeA.store.repositoryList('store-containers')).toEqual(['store-containers/pos']); // content kept
+    const refused = await fetch(`${spokeA.url}/api/v1/feeds/pos-images/prune`, { method: 'POST' });
+    expect(refused.status).toBe(409); // still in the topology
+    const pruned = await fetch(`${spokeA.url}/api/v1/feeds/store-containers/prune`, { method: 'POST' });
+    expect(pruned.status).toBe(200);
+    expect(await spokeA.store.feedGet('store-containers')).toBeUndefined();
+    expect((await spokeA.store.tagGet('pos-images/pos', '1.0'))?.digest).toBe(imageDigest); // shared blobs stay
   });
 
   it('a commit that rotates a token swaps the incoming rules without a restart', async () => {

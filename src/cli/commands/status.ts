@@ -1,6 +1,7 @@
 /**
- * `ferry status [--url U] [--token-env NAME] [--format text|json]` and
- * `ferry run REPLICATION [--url U] [--no-wait]`: talk to a running controller's API.
+ * `ferry status [--url U] [--token-env NAME] [--format text|json]`,
+ * `ferry run REPLICATION [--url U] [--no-wait]` and `ferry prune FEED [--url U]`: talk to a
+ * running controller's API.
  * The token (if the controller is not on this machine) comes from an environment variable,
  * never from the command line. Exit 1 when a condition is failing (status) or the run failed.
  */
@@ -86,6 +87,18 @@ export const register: RegisterCommand = (program, io, setExitCode) => {
         setExitCode(await status(flags, io));
       } catch (err) {
         io.stderr.write(`ferry status: ${errorMessage(err)}\n`);
+        setExitCode(ExitCode.usage);
+      }
+    });
+
+  clientOptions(program.command('prune').argument('<feed>', 'a retired feed').description("delete a retired feed's content on a controller (it must be gone from the topology)"))
+    .action(async (feed: string, flags: ClientFlags) => {
+      try {
+        const { status: code, body } = await call(flags, 'POST', `/api/v1/feeds/${encodeURIComponent(feed)}/prune`);
+        io.stdout.write(JSON.stringify(body, null, 2) + '\n');
+        setExitCode(code === 200 ? ExitCode.ok : ExitCode.failed);
+      } catch (err) {
+        io.stderr.write(`ferry prune: ${errorMessage(err)}\n`);
         setExitCode(ExitCode.usage);
       }
     });
