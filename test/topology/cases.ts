@@ -150,6 +150,6 @@ export const brokenCases: BrokenCase[] = [
   { name: 'fallback is the source', code: 'FALLBACK_IS_SOURCE', severity: 'warning', at: 'hub', files: { 'x.yaml': rep(pullImages + '  fallback: [hub] #<\n') } },
   { name: 'site replicates a feed onto itself', code: 'SOURCE_IS_TARGET', at: 'hub', files: { 'x.yaml': rep('  mode: push\n  source: {site: hub, feed: debs}\n  target:\n    sites: [hub] #<\n') } },
   { name: 'unused upstream', code: 'UNUSED_UPSTREAM', severity: 'warning', at: 'corp', files: { 'u.yaml': 'apiVersion: ferry/v1\nkind: Upstream\nmetadata:\n  name: corp #<\nspec: {type: oci, url: "https://r.example"}\n' } },
-  { name: 'debian upstream without signedBy', code: 'UPSTREAM_UNVERIFIED', at: 'debian', files: { 'u.yaml': 'apiVersion: ferry/v1\nkind: Upstream\nmetadata: {name: debs-up}\nspec:\n  type: debian #<\n  url: "https://deb.example"\n  distributions: [bookworm]\n' } },
+  { name: 'debian upstream without signedBy', code: 'UPSTREAM_UNVERIFIED', severity: 'warning', at: 'debian', files: { 'u.yaml': 'apiVersion: ferry/v1\nkind: Upstream\nmetadata: {name: debs-up}\nspec:\n  type: debian #<\n  url: "https://deb.example"\n  distributions: [bookworm]\n' } },
   { name: 'rpm upstream with insecureSkipVerify', code: 'UPSTREAM_UNVERIFIED', severity: 'warning', at: 'true', files: { 'u.yaml': 'apiVersion: ferry/v1\nkind: Upstream\nmetadata: {name: rpms-up}\nspec:\n  type: rpm\n  url: "https://rpm.example"\n  insecureSkipVerify: true #<\n' } },
 ];

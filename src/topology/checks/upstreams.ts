@@ -1,6 +1,7 @@
 /**
- * Checks of package upstreams (docs/feeds/upstream.md): a debian or rpm Upstream must say which
- * OpenPGP key signs its indexes (`signedBy`), or opt out loudly with `insecureSkipVerify: true`;
+ * Checks of package upstreams (docs/feeds/upstream.md): a debian or rpm Upstream should say which
+ * OpenPGP key signs its indexes (`signedBy`; without it the replication refuses to run), or opt
+ * out loudly with `insecureSkipVerify: true`; both cases are warnings;
  * `signedBy` holds public keys only (a private key block there is a leaked secret).
  */
 import { IssueCode } from '../codes.js';
@@ -19,7 +20,9 @@ export function checkUpstreams(ctx: CheckContext): void {
     if (insecureSkipVerify === true) {
       ctx.warn(IssueCode.upstreamUnverified, `upstream "${name}": insecureSkipVerify is set, so packages are taken from ${type} indexes WITHOUT checking their signature; anyone between this site and the upstream can feed it packages`, u, ['spec', 'insecureSkipVerify']);
     } else if (signedBy === undefined || signedBy.trim() === '') {
-      ctx.error(IssueCode.upstreamUnverified, `upstream "${name}" of type ${type} needs spec.signedBy (the armored public key that signs its indexes), or insecureSkipVerify: true`, u, ['spec', 'type']);
+      // A warning, not an error: the topology stays valid, but the replication refuses to import
+      // anything until the key is given (or verification is waived explicitly).
+      ctx.warn(IssueCode.upstreamUnverified, `upstream "${name}" of type ${type} has no spec.signedBy (the armored public key that signs its indexes): replications from it will refuse to run until it is set (or insecureSkipVerify: true)`, u, ['spec', 'type']);
     }
   }
 }
