@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopologyRepo, type TopologyRepo } from '../helpers/topology-repo.js';
-import { freePort, newToken, siteHarness } from '../helpers/controllers.js';
+import { freePort, hubSiteYaml, newToken, siteHarness } from '../helpers/controllers.js';
 import { randomImage, pushBuilt } from '../helpers/oci-content.js';
 import { createRegistryClient } from '../../src/oci/index.js';
 import { startController, type RunningController } from '../../src/controller/controller.js';
@@ -15,16 +15,7 @@ const write = newToken();
 const tokenEnv = `FERRY_OUTAGE_TOKEN_${process.pid}`;
 
 function topology(p: { main: number; asia: number; spoke: number }): Record<string, string> {
-  const hub = (name: string, port: number, role: string) => `---
-apiVersion: ferry/v1
-kind: Site
-metadata: {name: ${name}, labels: {role: ${role}}}
-spec:
-  url: http://127.0.0.1:${port}
-  incoming:
-    - {name: readers, tokenSha256: ${read.sha256}, access: read, feeds: ["*"]}
-    - {name: publisher, tokenSha256: ${write.sha256}, access: write, feeds: ["*"]}
-`;
+  const hub = (name: string, port: number, role: string) => `---\n${hubSiteYaml(name, port, read, write, `role: ${role}`)}`;
   return {
     'topology/sites.yaml': hub('hub-us', p.main, 'hub') + hub('hub-asia', p.asia, 'hub') + `---
 apiVersion: ferry/v1

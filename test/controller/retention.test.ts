@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopologyRepo, type TopologyRepo } from '../helpers/topology-repo.js';
-import { freePort, newToken, siteHarness } from '../helpers/controllers.js';
+import { freePort, hubSiteYaml, newToken, siteHarness } from '../helpers/controllers.js';
 import { randomImage, pushBuilt } from '../helpers/oci-content.js';
 import { createRegistryClient } from '../../src/oci/index.js';
 import type { RunningController } from '../../src/controller/controller.js';
@@ -23,15 +23,7 @@ describe('controller: retention', () => {
     const [hubPort, spokePort] = [await freePort(), await freePort()];
     repo = createTopologyRepo();
     repo.commit('retention', {
-      'topology/all.yaml': `apiVersion: ferry/v1
-kind: Site
-metadata: {name: hub}
-spec:
-  url: http://127.0.0.1:${hubPort}
-  incoming:
-    - {name: r, tokenSha256: ${read.sha256}, access: read, feeds: ["*"]}
-    - {name: w, tokenSha256: ${write.sha256}, access: write, feeds: ["*"]}
----
+      'topology/all.yaml': `${hubSiteYaml('hub', hubPort, read, write)}---
 apiVersion: ferry/v1
 kind: Site
 metadata: {name: spoke}

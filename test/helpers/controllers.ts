@@ -49,3 +49,19 @@ export function siteHarness(): SiteHarness {
   };
   return harness;
 }
+
+/**
+ * A hub Site document for test topologies: reachable on `port`, accepting `read` for pulls and
+ * `write` for publishers on every feed.
+ */
+export function hubSiteYaml(name: string, port: number, read: TestToken, write: TestToken, labels = ''): string {
+  return `apiVersion: ferry/v1
+kind: Site
+metadata: {name: ${name}${labels ? `, labels: {${labels}}` : ''}}
+spec:
+  url: http://127.0.0.1:${port}
+  incoming:
+    - {name: readers, tokenSha256: ${read.sha256}, access: read, feeds: ["*"]}
+    - {name: publisher, tokenSha256: ${write.sha256}, access: write, feeds: ["*"]}
+`;
+}
