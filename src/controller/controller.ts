@@ -24,7 +24,7 @@ import { StateDb } from '../state/index.js';
 import { Reconciler, ReplicationScheduler, ConditionType, applyRetention } from '../reconcile/index.js';
 import { runReplication, createRateLimiter, createClientPool, type RateLimiter } from '../replicate/index.js';
 import { silentLogger } from '../log/index.js';
-import { resolveSecret } from '../util/secret.js';
+import { credentialsFromSecret, resolveSecret } from '../util/secret.js';
 import { parseBandwidth, parseDuration } from '../util/units.js';
 import { errorMessage } from '../errors/index.js';
 import type { SiteConfig } from '../topology/index.js';
@@ -74,9 +74,7 @@ function splitListen(listen: string): { host: string; port: number } {
 async function openStore(config: SiteConfig, env: NodeJS.ProcessEnv, log: Logger): Promise<Store> {
   if (config.store?.type === 'registry' && config.store.url) {
     const url = new URL(config.store.url);
-    const secret = config.store.credentials ? resolveSecret(config.store.credentials.secretRef, env) : undefined;
-    const colon = secret?.indexOf(':') ?? -1;
-    const auth = secret === undefined ? undefined : colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+    const auth = config.store.credentials ? credentialsFromSecret(resolveSecret(config.store.credentials.secretRef, env)) : undefined;
     return createRegistryStore({ client: { registry: url.host, plainHttp: url.protocol === 'http:', ...(auth ? { auth } : {}) }, dir: join(config.dataDir, 'store'), log });
   }
   return createFsStore({ dir: join(config.dataDir, 'store'), log });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createGitSource, createCommitVerifier, loadTrustedKeys, type GitSource } from '../git/index.js';
 import type { SiteConfig } from '../topology/index.js';
-import { resolveSecret } from '../util/secret.js';
+import { credentialsFromSecret, resolveSecret } from '../util/secret.js';
 
 export type TopologySource = Pick<GitSource, 'sync' | 'readFiles' | 'displayUrl'>;
 
@@ -25,9 +25,7 @@ export interface TopologySourceOptions {
 
 export async function createTopologySource({ config, env, log, knownCommit }: TopologySourceOptions): Promise<TopologySource> {
   const { url, ref = 'main', path = '', credentials, verifyCommits } = config.topology;
-  const secret = credentials ? resolveSecret(credentials.secretRef, env) : undefined;
-  const colon = secret?.indexOf(':') ?? -1;
-  const gitCredentials = secret === undefined ? undefined : colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+  const gitCredentials = credentials ? credentialsFromSecret(resolveSecret(credentials.secretRef, env)) : undefined;
   const verifier = verifyCommits ? createCommitVerifier({ keys: await loadTrustedKeys(verifyCommits.keys) }) : undefined;
   return createGitSource({
     url,

@@ -12,6 +12,7 @@ import type { ContentTarget } from '../oci/content.js';
 import { compileFilter } from './filter.js';
 import { copyTagFrom, pooledRegistryClient } from './transfer.js';
 import { hashToken } from '../util/token.js';
+import { credentialsFromSecret } from '../util/secret.js';
 import { propagateDeletes } from './job-pull.js';
 import { originOf, type JobContext, type UpstreamSource } from './types.js';
 import { explainPeerFailure } from './errors.js';
@@ -21,8 +22,7 @@ export const DEFAULT_REQUEST_BUDGET = 2_000;
 function upstreamClient(ctx: JobContext, upstream: UpstreamSource): ContentTarget {
   const url = new URL(upstream.url);
   const secret = upstream.credentials ? ctx.resolveSecret(upstream.credentials) : undefined;
-  const colon = secret?.indexOf(':') ?? -1;
-  const auth = secret === undefined ? undefined : colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+  const auth = secret === undefined ? undefined : credentialsFromSecret(secret);
   const create = () => createRegistryClient({
     registry: url.host,
     plainHttp: url.protocol === 'http:',

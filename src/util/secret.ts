@@ -33,3 +33,14 @@ export function resolveSecret(ref: SecretRefLike, env: NodeJS.ProcessEnv = proce
   }
   throw new FerryError('SECRET_UNRESOLVED', 'secretRef needs either env or file');
 }
+
+/**
+ * Credentials held by one secret: `user:password` is a user and password (HTTP Basic), anything
+ * else a bare token (Bearer, or the password of Basic where a server wants that).
+ */
+export type SecretCredentials = { username: string; password: string } | { token: string };
+
+export function credentialsFromSecret(secret: string): SecretCredentials {
+  const colon = secret.indexOf(':');
+  return colon > 0 ? { username: secret.slice(0, colon), password: secret.slice(colon + 1) } : { token: secret };
+}
