@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { createTopologyRepo, type TopologyRepo } from '../helpers/topology-repo.js';
 import { freePort, siteHarness } from '../helpers/controllers.js';
 import { apt, buildDeb, dearmor, setupApt } from './debian-fixtures.js';
-import { createGpgKey, fileSha256, publishDebianRepo, serveStatic, tempDir, type GpgKey, type StaticServer } from './upstream-fixtures.js';
+import { createGpgKey, fileSha256, upstreamReplicationDoc, publishDebianRepo, serveStatic, tempDir, type GpgKey, type StaticServer } from './upstream-fixtures.js';
 import type { RunningController } from '../../src/controller/controller.js';
 
-const NEVER = '0 0 1 1 *'; // runs only when triggered by the test
 const credentialsEnv = `FERRY_UPSTREAM_CREDS_${process.pid}`;
 
 function indent(text: string, spaces: number): string {
@@ -35,23 +34,6 @@ spec:
   signedBy: |
 ${indent(key, 4)}
 `;
-}
-
-function replicationDoc(name: string, upstream: string, feed: string, extra: string): string {
-  return `apiVersion: ferry/v1
-kind: Feed
-metadata: {name: ${feed}}
-spec: {type: debian, sites: [hub]}
----
-apiVersion: ferry/v1
-kind: Replication
-metadata: {name: ${name}}
-spec:
-  mode: pull
-  source: {upstream: ${upstream}}
-  target: {sites: [hub], feed: ${feed}}
-  schedule: "${NEVER}"
-${extra}`;
 }
 
 describe('controller: mirror an external APT repository into a hub feed', () => {
@@ -108,13 +90,13 @@ describe('controller: mirror an external APT repository into a hub feed', () => 
         `apiVersion: ferry/v1\nkind: Site\nmetadata: {name: hub}\nspec: {url: "http://127.0.0.1:${port}", anonymousRead: true}\n`,
         ...['good', 'detached', 'tampered', 'badpool', 'wrongkey'].map((n) => upstreamDoc(`up-${n}`, `${server.url}/${n}`, key.publicKey)),
         upstreamDoc('up-private', `${server.url}/private`, key.publicKey) + `  credentials: {secretRef: {env: ${credentialsEnv}}}\n`,
-        replicationDoc('private-to-hub', 'up-private', 'private-debs', ''),
-        replicationDoc('good-to-hub', 'up-good', 'mirror-debs', '  filter: {include: ["hello-*", "tool-*"]}\n  deletes: propagate\n'),
-        replicationDoc('good-keep', 'up-good', 'mirror-keep', '  filter: {include: ["tool-*"]}\n  deletes: keep\n'),
-        replicationDoc('detached-to-hub', 'up-detached', 'detached-debs', ''),
-        replicationDoc('tampered-to-hub', 'up-tampered', 'neg-tampered', ''),
-        replicationDoc('badpool-to-hub', 'up-badpool', 'neg-badpool', ''),
-        replicationDoc('wrongkey-to-hub', 'up-wrongkey', 'neg-wrongkey', ''),
+        upstreamReplicationDoc('debian', 'private-to-hub', 'up-private', 'private-debs', ''),
+        upstreamReplicationDoc('debian', 'good-to-hub', 'up-good', 'mirror-debs', '  filter: {include: ["hello-*", "tool-*"]}\n  deletes: propagate\n'),
+        upstreamReplicationDoc('debian', 'good-keep', 'up-good', 'mirror-keep', '  filter: {include: ["tool-*"]}\n  deletes: keep\n'),
+        upstreamReplicationDoc('debian', 'detached-to-hub', 'up-detached', 'detached-debs', ''),
+        upstreamReplicationDoc('debian', 'tampered-to-hub', 'up-tampered', 'neg-tampered', ''),
+        upstreamReplicationDoc('debian', 'badpool-to-hub', 'up-badpool', 'neg-badpool', ''),
+        upstreamReplicationDoc('debian', 'wrongkey-to-hub', 'up-wrongkey', 'neg-wrongkey', ''),
       ].join('---\n'),
     });
     hub = await harness.start('hub', port, repo.dir);

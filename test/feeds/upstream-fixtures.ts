@@ -127,3 +127,24 @@ export async function tempDir(prefix: string): Promise<string> {
 export async function fileSha256(path: string): Promise<string> {
   return sha256(await readFile(path));
 }
+
+/** A cron that never fires in a test run: the tests trigger the replications themselves. */
+export const NEVER = '0 0 1 1 *';
+
+/** A hub feed of `type` plus a pull replication into it from `upstream`; `extra` adds spec lines. */
+export function upstreamReplicationDoc(type: 'debian' | 'rpm', name: string, upstream: string, feed: string, extra = ''): string {
+  return `apiVersion: ferry/v1
+kind: Feed
+metadata: {name: ${feed}}
+spec: {type: ${type}, sites: [hub]}
+---
+apiVersion: ferry/v1
+kind: Replication
+metadata: {name: ${name}}
+spec:
+  mode: pull
+  source: {upstream: ${upstream}}
+  target: {sites: [hub], feed: ${feed}}
+  schedule: "${NEVER}"
+${extra}`;
+}

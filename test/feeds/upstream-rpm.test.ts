@@ -11,10 +11,9 @@ import { basename, join } from 'node:path';
 import { createTopologyRepo, type TopologyRepo } from '../helpers/topology-repo.js';
 import { freePort, siteHarness } from '../helpers/controllers.js';
 import { createRpmWorkspace, type RpmWorkspace } from './rpm-fixtures.js';
-import { createGpgKey, run, serveStatic, tempDir, type StaticServer } from './upstream-fixtures.js';
+import { createGpgKey, run, upstreamReplicationDoc, serveStatic, tempDir, type StaticServer } from './upstream-fixtures.js';
 import type { RunningController } from '../../src/controller/controller.js';
 
-const NEVER = '0 0 1 1 *';
 
 function indent(text: string, spaces: number): string {
   return text.trimEnd().split('\n').map((l) => ' '.repeat(spaces) + l).join('\n');
@@ -71,28 +70,14 @@ spec:
   signedBy: |
 ${indent(ws.publicKey, 4)}
 `;
-    const replication = (name: string, source: string, feed: string, extra = ''): string => `apiVersion: ferry/v1
-kind: Feed
-metadata: {name: ${feed}}
-spec: {type: rpm, sites: [hub]}
----
-apiVersion: ferry/v1
-kind: Replication
-metadata: {name: ${name}}
-spec:
-  mode: pull
-  source: {upstream: ${source}}
-  target: {sites: [hub], feed: ${feed}}
-  schedule: "${NEVER}"
-${extra}`;
     repo = createTopologyRepo();
     repo.commit('rpm upstreams', {
       'topology/all.yaml': [
         `apiVersion: ferry/v1\nkind: Site\nmetadata: {name: hub}\nspec: {url: "http://127.0.0.1:${port}", anonymousRead: true}\n`,
         upstream('yum-good', 'good'), upstream('yum-wrongkey', 'wrongkey'), upstream('yum-badpkg', 'badpkg'),
-        replication('yum-to-hub', 'yum-good', 'mirror-rpms', '  filter: {include: ["pos-*"], semver: ">=2.0.0 || <1.5.0"}\n  deletes: propagate\n'),
-        replication('wrongkey-to-hub', 'yum-wrongkey', 'neg-wrongkey'),
-        replication('badpkg-to-hub', 'yum-badpkg', 'neg-badpkg'),
+        upstreamReplicationDoc('rpm', 'yum-to-hub', 'yum-good', 'mirror-rpms', '  filter: {include: ["pos-*"], semver: ">=2.0.0 || <1.5.0"}\n  deletes: propagate\n'),
+        upstreamReplicationDoc('rpm', 'wrongkey-to-hub', 'yum-wrongkey', 'neg-wrongkey'),
+        upstreamReplicationDoc('rpm', 'badpkg-to-hub', 'yum-badpkg', 'neg-badpkg'),
       ].join('---\n'),
     });
     hub = await harness.start('hub', port, repo.dir);
