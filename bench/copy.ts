@@ -4,7 +4,10 @@
  * 1. A 1 GiB image (8 × 128 MiB random layers) in a local docker-registry; per round, alternating:
  *    `ferry copy` (the built CLI as a child process) to an OCI layout, `skopeo copy docker:// → oci:`,
  *    and `curl` of the same blobs to disk. skopeo's blob-info cache and all destinations are
- *    deleted before every run. Prints MB/s, ratios, and ferry's peak RSS (VmHWM polled from /proc).
+ *    deleted before every run, and `sync` runs (untimed) before each one, so the page cache's
+ *    write-back of the setup or of an earlier run never lands in another tool's time (ferry
+ *    fsyncs what it writes; curl and skopeo leave dirty pages behind). Prints MB/s, ratios, and
+ *    ferry's peak RSS (VmHWM polled from /proc).
  * 2. A 500-tag repository copied once to a second registry, then re-checked with nothing changed:
  *    ferry (tags list + manifest HEADs on both sides over one keep-alive client; and a no-op
  *    `copy()` per tag) vs `skopeo sync` (after an initial sync, so both do a no-change pass).
@@ -85,6 +88,11 @@ function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakMb: 
   });
 }
 
+/** Flushes dirty pages so the next timed run starts from a quiet disk. */
+const settleDisk = async (): Promise<void> => {
+  await run('sync');
+};
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function throughput(host: string, blobs: Descriptor[], work: string): Promise<void> {
@@ -98,18 +106,21 @@ async function throughput(host: string, blobs: Descriptor[], work: string): Prom
     // The CLI's own start (module loading) is timed apart, to show what the copy itself costs.
     const boot = await timed(process.execPath, [FERRY, 'copy', '--help']);
     startup.push(boot.seconds);
+    await settleDisk();
     const f = await timed(process.execPath, [FERRY, 'copy', `${host}/bench/big:v1`, `oci:${dest}:v1`]);
     results.ferry!.push(total / f.seconds / 1e6);
     results.ferryNet!.push(total / Math.max(0.001, f.seconds - boot.seconds) / 1e6);
     rss.push(f.peakMb);
     await rm(dest, { recursive: true, force: true });
     await rm(SKOPEO_CACHE, { force: true });
+    await settleDisk();
     const s = await timed('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/bench/big:v1`, `oci:${dest}:v1`]);
     results.skopeo!.push(total / s.seconds / 1e6);
     await rm(dest, { recursive: true, force: true });
     await mkdir(dest, { recursive: true });
     const curlArgs = ['-sf'];
     for (const b of blobs) curlArgs.push(`http://${host}/v2/bench/big/blobs/${b.digest}`, '-o', join(dest, b.digest.slice(7)));
+    await settleDisk();
     const c = await timed('curl', curlArgs);
     results.curl!.push(total / c.seconds / 1e6);
     await rm(dest, { recursive: true, force: true });

@@ -45,7 +45,18 @@ export interface BlobStream {
   size: number;
   /** Offset the stream starts at (0 unless a range was asked and honoured). */
   offset: number;
+  /**
+   * Optional fast path (registry downloads): delivers the same bytes as `stream` to `sink`
+   * without copies. A chunk is only valid until the sink returns or, when it returns a promise,
+   * until that settles (its memory is reused). Resolves after the last chunk was taken; rejects
+   * as the stream would error, or with an abort error when `signal` aborts. A consumer uses
+   * `pull` or `stream`, never both.
+   */
+  pull?: (sink: BlobSink, signal?: AbortSignal) => Promise<void>;
 }
+
+/** Takes one chunk of a blob; see `BlobStream.pull`. */
+export type BlobSink = (chunk: Buffer) => void | Promise<void>;
 
 export interface TagPage {
   tags: string[];

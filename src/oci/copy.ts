@@ -113,7 +113,11 @@ function sameRegistry(a: ContentReader, b: ContentTarget): boolean {
   return typeof ra === 'string' && ra === (b as { registry?: unknown }).registry;
 }
 
-/** Wraps a blob stream to pace it through the rate limiter and report progress (a cheap Transform). */
+/**
+ * Wraps a blob stream to pace it through the rate limiter and report progress. The stream path
+ * gets a cheap Transform, built only when a consumer reads `stream`; a source with the zero-copy
+ * `pull` keeps it, with the same pacing and progress around the sink.
+ */
 function pacedStream(source: BlobStream, descriptor: Descriptor, options: Pick<CopyOptions, 'rateLimiter' | 'onProgress'>): BlobStream {
   const { rateLimiter, onProgress } = options;
   if (!rateLimiter && !onProgress) return source;
@@ -126,21 +130,50 @@ function pacedStream(source: BlobStream, descriptor: Descriptor, options: Pick<C
       onProgress({ digest: descriptor.digest, done, total: descriptor.size });
     }
   };
-  const paced = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      if (!rateLimiter) {
-        report(chunk.length);
-        return callback(null, chunk);
-      }
-      rateLimiter.take(chunk.length).then(() => {
-        report(chunk.length);
-        callback(null, chunk);
-      }, callback);
+  let paced: Transform | undefined;
+  const pacedOnce = (): Transform => {
+    if (paced) return paced;
+    paced = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        if (!rateLimiter) {
+          report(chunk.length);
+          return callback(null, chunk);
+        }
+        rateLimiter.take(chunk.length).then(() => {
+          report(chunk.length);
+          callback(null, chunk);
+        }, callback);
+      },
+    });
+    const transform = paced;
+    source.stream.once('error', (err) => transform.destroy(err));
+    transform.once('close', () => source.stream.destroy());
+    return source.stream.pipe(transform);
+  };
+  const result: BlobStream = {
+    size: source.size,
+    offset: source.offset,
+    get stream() {
+      return pacedOnce();
     },
-  });
-  source.stream.once('error', (err) => paced.destroy(err));
-  paced.once('close', () => source.stream.destroy());
-  return { ...source, stream: source.stream.pipe(paced) };
+  };
+  const pull = source.pull;
+  if (pull) {
+    result.pull = (sink, signal) =>
+      pull((chunk) => {
+        if (!rateLimiter) {
+          const taken = sink(chunk);
+          report(chunk.length);
+          return taken;
+        }
+        // The chunk stays valid until this promise settles (BlobStream.pull).
+        return rateLimiter.take(chunk.length).then(() => {
+          report(chunk.length);
+          return sink(chunk);
+        });
+      }, signal);
+  }
+  return result;
 }
 
 /** One copy in progress: the counters, the de-duplication maps and the graph walk. */

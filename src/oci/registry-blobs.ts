@@ -14,6 +14,7 @@ import { FerryError, NextAction } from '../errors/index.js';
 import type { BlobStream, Descriptor, OpenBlobSource } from './content.js';
 import { OciErrorCode } from './errors.js';
 import { drain, header } from './http/types.js';
+import { BulkBody } from './http/bulk-get.js';
 import { call, protocolError, pullScope, pushScope, urlFor, type RegistryContext } from './registry-http.js';
 
 export async function blobHead(ctx: RegistryContext, repository: string, digest: string): Promise<number | undefined> {
@@ -33,18 +34,25 @@ export async function blobGet(ctx: RegistryContext, repository: string, digest: 
     expect: [200, 206],
     subject: { repository, digest },
     notFound: OciErrorCode.blobUnknown,
+    bulk: true,
     ...(signal ? { signal } : {}),
   });
+  const pull = bulkPull(res.body);
   if (res.status === 206) {
     const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res.headers, 'content-range') ?? '');
     if (!match) {
       res.body.destroy();
       throw protocolError(`blob ${digest}: 206 without a valid Content-Range`, { repository, digest });
     }
-    return { stream: res.body, offset: Number(match[1]), size: match[3] === '*' ? -1 : Number(match[3]) };
+    return { stream: res.body, offset: Number(match[1]), size: match[3] === '*' ? -1 : Number(match[3]), ...pull };
   }
   const length = Number(header(res.headers, 'content-length'));
-  return { stream: res.body, offset: 0, size: Number.isSafeInteger(length) ? length : -1 };
+  return { stream: res.body, offset: 0, size: Number.isSafeInteger(length) ? length : -1, ...pull };
+}
+
+/** The fast path of a body read by the bulk reader (a redirect may end elsewhere: check). */
+function bulkPull(body: Readable): Pick<BlobStream, 'pull'> {
+  return body instanceof BulkBody ? { pull: (sink, signal) => body.pull(sink, signal) } : {};
 }
 
 /** Verifies size and sha256 of what passes; holds back the last chunk until both match. */

@@ -31,6 +31,8 @@ export interface CallOptions {
   subject: RequestSubject;
   notFound?: OciErrorCode;
   signal?: AbortSignal;
+  /** A large body is expected: read it with the lean bulk reader (HttpRequest.bulk). */
+  bulk?: boolean;
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -55,6 +57,7 @@ export async function call(ctx: RegistryContext, options: CallOptions): Promise<
     if (options.body !== undefined) request.body = options.body;
     if (options.scopes) request.scopes = options.scopes;
     if (options.signal) request.signal = options.signal;
+    if (options.bulk) request.bulk = true;
     const response = await send(request);
     if (options.expect.includes(response.status)) return response;
     const location = header(response.headers, 'location');

@@ -17,12 +17,13 @@
  *   whose pid is no longer alive (the writer was killed) is stale and is taken over, and so is a
  *   lock whose partial has not grown for 5 minutes (its pid may have been reused).
  */
-import { createHash, type Hash } from 'node:crypto';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
+import { createHash, type Hash } from 'node:crypto';
 import { FerryError, NextAction } from '../errors/index.js';
+
 
 export const BlobFileErrorCode = {
   digestMismatch: 'OCI_BLOB_DIGEST_MISMATCH',
@@ -38,12 +39,21 @@ export interface BlobFileOptions {
   digest: string;
   size: number;
   /** Opens the source at `offset`; may answer from an earlier offset (e.g. 0 when Range is ignored). */
-  open: (offset: number) => Promise<{ stream: Readable; size: number; offset: number }>;
+  open: (offset: number) => Promise<BlobSource>;
   signal?: AbortSignal;
   /** Bytes of the blob held so far (including a resumed prefix). */
   onProgress?: (bytesDone: number) => void;
   /** Attempts on stream errors (each resumes from the partial), default 3. */
   maxAttempts?: number;
+}
+
+/** What `open` answers: a stream, and optionally the zero-copy `pull` of src/oci BlobStream. */
+export interface BlobSource {
+  stream: Readable;
+  size: number;
+  offset: number;
+  /** Delivers the bytes to `sink`; a chunk is valid until the sink returns or its promise settles. */
+  pull?: (sink: (chunk: Buffer) => void | Promise<void>, signal?: AbortSignal) => Promise<void>;
 }
 
 const WRITE_BATCH = 1024 * 1024;
@@ -129,7 +139,10 @@ async function attemptOnce(options: BlobFileOptions): Promise<AttemptResult> {
         });
       }
       handle = await open(partialPath, 'a');
-      const pumped = await pump(source, held, handle, hash, options, (n) => (read += n));
+      const onRead = (n: number): void => {
+        read += n;
+      };
+      const pumped = source.pull ? await pumpPull(source, held, handle, hash, options, onRead) : await pump(source, held, handle, hash, options, onRead);
       held = pumped;
       await handle.sync();
     }
@@ -236,6 +249,65 @@ async function pump(
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+  }
+  return held;
+}
+
+/**
+ * `pump` for a source with `pull` (a registry download): chunks arrive in reused buffers and are
+ * hashed and written in order, one write in flight while the next chunk fills; each chunk is
+ * released when its write is done. A flush to disk runs beside the writes every SYNC_EVERY
+ * bytes instead of stalling them.
+ */
+async function pumpPull(
+  source: BlobSource,
+  held: number,
+  handle: FileHandle,
+  hash: Hash,
+  options: BlobFileOptions,
+  onRead: (n: number) => void,
+): Promise<number> {
+  const { digest, size } = options;
+  let position = source.offset;
+  let writing: Promise<unknown> = Promise.resolve();
+  let syncing: Promise<void> | undefined;
+  let lastSync = held;
+  const sink = (raw: Buffer): Promise<unknown> | undefined => {
+    let chunk = raw;
+    onRead(chunk.length);
+    if (position < held) {
+      const skip = Math.min(held - position, chunk.length);
+      position += skip;
+      chunk = chunk.subarray(skip);
+      if (chunk.length === 0) return undefined;
+    }
+    if (held + chunk.length > size) throw sizeMismatch(digest, size, held + chunk.length);
+    hash.update(chunk);
+    held += chunk.length;
+    position += chunk.length;
+    const upTo = held;
+    writing = writing.then(async () => {
+      await handle.write(chunk);
+      options.onProgress?.(upTo);
+      if (upTo - lastSync >= SYNC_EVERY && !syncing) {
+        lastSync = upTo;
+        syncing = handle.datasync().finally(() => (syncing = undefined));
+      }
+    });
+    // The chunk's memory is reused once its write is done.
+    return writing;
+  };
+  try {
+    await source.pull!((chunk) => sink(chunk) as Promise<void> | undefined, options.signal);
+    await writing;
+    await syncing;
+  } catch (err) {
+    // Writes complete in order, so what reached the file is a valid prefix for the next attempt.
+    await writing.catch(() => undefined);
+    await syncing?.catch(() => undefined);
+    if (err instanceof FerryError && err.code === BlobFileErrorCode.sizeMismatch) await rm(options.partialPath, { force: true });
+    if (options.signal?.aborted && !(err instanceof FerryError && err.code === BlobFileErrorCode.aborted)) throw abortError(digest, err);
+    throw err;
   }
   return held;
 }

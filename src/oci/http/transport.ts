@@ -2,7 +2,8 @@
  * Transport layer: node:http/https with keep-alive Agents and an inactivity timeout. Maps socket
  * failures to OCI_CONNECTION / OCI_TLS / OCI_TIMEOUT (with the sanitized URL, `next: backoff`
  * except TLS, which a human must fix). A stall longer than `timeoutMs` while the body streams
- * destroys the body with OCI_TIMEOUT, so a blob writer can resume.
+ * destroys the body with OCI_TIMEOUT, so a blob writer can resume. Requests marked `bulk` (blob
+ * downloads) go through the lean reader of bulk-get.ts instead, with the same errors.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -11,6 +12,7 @@ import { FerryError, NextAction } from '../../errors/index.js';
 import { sanitizeUrl } from '../../util/index.js';
 import { OciErrorCode } from '../errors.js';
 import type { HttpRequest, HttpResponse, Send } from './types.js';
+import { createBulkGetter } from './bulk-get.js';
 
 export interface TransportOptions {
   timeoutMs?: number;
@@ -56,8 +58,22 @@ export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onReq
 } {
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets, ...tls });
+  const timeoutError = (request: HttpRequest): FerryError =>
+    new FerryError(OciErrorCode.timeout, `no data from ${shortUrl(request.url)} for ${timeoutMs} ms`, {
+      data: { url: shortUrl(request.url), method: request.method },
+      next: NextAction.backoff,
+    });
+  const bulk = createBulkGetter({
+    userAgent,
+    timeoutMs,
+    ...(tls ? { tls } : {}),
+    ...(onRequest ? { onRequest } : {}),
+    networkError,
+    timeoutError,
+  });
 
   const send: Send = async (request) => {
+    if (request.bulk && request.method === 'GET' && request.body === undefined) return bulk.get(request);
     const isHttps = request.url.protocol === 'https:';
     let bodyStream: NodeJS.ReadableStream | undefined;
     let length: number | undefined;
@@ -75,12 +91,7 @@ export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onReq
         agent: isHttps ? httpsAgent : httpAgent,
         signal: request.signal,
       });
-      const timeoutError = (): FerryError =>
-        new FerryError(OciErrorCode.timeout, `no data from ${shortUrl(request.url)} for ${timeoutMs} ms`, {
-          data: { url: shortUrl(request.url), method: request.method },
-          next: NextAction.backoff,
-        });
-      req.setTimeout(timeoutMs, () => req.destroy(timeoutError()));
+      req.setTimeout(timeoutMs, () => req.destroy(timeoutError(request)));
       // pipeline() aborts a ClientRequest without its error: keep the body's own error (a
       // verification failure of the streamed blob) so it surfaces instead of "socket hang up".
       let bodyError: unknown;
@@ -104,6 +115,7 @@ export function createTransport({ timeoutMs = 30_000, userAgent = 'ferry', onReq
   return {
     send,
     close: () => {
+      bulk.close();
       httpAgent.destroy();
       httpsAgent.destroy();
     },

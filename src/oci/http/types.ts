@@ -19,6 +19,11 @@ export interface HttpRequest {
   /** Token scopes this request needs (`repository:foo/bar:pull`), for the auth layer. */
   scopes?: string[];
   signal?: AbortSignal;
+  /**
+   * A large body is expected (a blob download): the transport reads it with the lean bulk
+   * reader (bulk-get.ts), whose body also offers `pull(sink)`. Only for GET without a body.
+   */
+  bulk?: boolean;
 }
 
 export interface HttpResponse {
