@@ -1,9 +1,10 @@
 /**
- * Copy benchmark (on demand, not in CI): `npm run build && npx tsx bench/copy.ts [--layers 8] [--layer-mib 128] [--rounds 3] [--tags 500]`
+ * Copy benchmark (on demand, not in CI): `npm run build && npx tsx bench/copy.ts [--layers 8] [--layer-mib 128] [--rounds 5] [--tags 500]`
  *
- * 1. A 1 GiB image (8 × 128 MiB random layers) in a local docker-registry; per round, alternating:
- *    `ferry copy` (the built CLI as a child process) to an OCI layout, `skopeo copy docker:// → oci:`,
- *    and `curl` of the same blobs to disk. skopeo's blob-info cache and all destinations are
+ * 1. A 1 GiB image (8 × 128 MiB random layers) in a local docker-registry; per round, in an order
+ *    that rotates: `ferry copy` (the built CLI as a child process) to an OCI layout, `skopeo copy
+ *    docker:// → oci:`, and `curl` of the same blobs to disk. Ratios are taken within each round
+ *    (this machine's disk speed drifts by several times over minutes) and their median printed. skopeo's blob-info cache and all destinations are
  *    deleted before every run, and `sync` runs (untimed) before each one, so the page cache's
  *    write-back of the setup or of an earlier run never lands in another tool's time (ferry
  *    fsyncs what it writes; curl and skopeo leave dirty pages behind). Prints MB/s, ratios, and
@@ -32,7 +33,7 @@ const arg = (name: string, fallback: number): number => {
 };
 const LAYERS = arg('layers', 8);
 const LAYER_MIB = arg('layer-mib', 128);
-const ROUNDS = arg('rounds', 3);
+const ROUNDS = arg('rounds', 5);
 const TAGS = arg('tags', 500);
 
 async function randomFile(path: string, bytes: number): Promise<Descriptor> {
@@ -95,46 +96,67 @@ const settleDisk = async (): Promise<void> => {
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+type Tool = 'ferry' | 'skopeo' | 'curl';
+
 async function throughput(host: string, blobs: Descriptor[], work: string): Promise<void> {
   const total = blobs.reduce((n, b) => n + b.size, 0);
-  const results: Record<string, number[]> = { ferry: [], ferryNet: [], skopeo: [], curl: [] };
+  const mbps = (seconds: number): number => total / seconds / 1e6;
+  const dest = join(work, 'dest');
+  const results: Record<Tool | 'ferryNet', number[]> = { ferry: [], ferryNet: [], skopeo: [], curl: [] };
+  const ratios = { curl: [] as number[], skopeo: [] as number[] };
   const rss: number[] = [];
   const startup: number[] = [];
+  const runs: Record<Tool, () => Promise<number>> = {
+    ferry: async () => {
+      await settleDisk();
+      const f = await timed(process.execPath, [FERRY, 'copy', `${host}/bench/big:v1`, `oci:${dest}:v1`]);
+      rss.push(f.peakMb);
+      return f.seconds;
+    },
+    skopeo: async () => {
+      await rm(SKOPEO_CACHE, { force: true });
+      await settleDisk();
+      return (await timed('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/bench/big:v1`, `oci:${dest}:v1`])).seconds;
+    },
+    curl: async () => {
+      await mkdir(dest, { recursive: true });
+      const curlArgs = ['-sf'];
+      for (const b of blobs) curlArgs.push(`http://${host}/v2/bench/big/blobs/${b.digest}`, '-o', join(dest, b.digest.slice(7)));
+      await settleDisk();
+      return (await timed('curl', curlArgs)).seconds;
+    },
+  };
+  const tools: Tool[] = ['ferry', 'skopeo', 'curl'];
   for (let round = 1; round <= ROUNDS; round++) {
-    const dest = join(work, 'dest');
+    // The order rotates, so no tool always runs after the same one (the disk and the page cache
+    // remember the previous run for a while, and this machine's speed drifts).
+    const order = tools.map((_, i) => tools[(i + round - 1) % tools.length]!);
+    const got = {} as Record<Tool, number>;
+    for (const tool of order) {
+      await rm(dest, { recursive: true, force: true });
+      got[tool] = mbps(await runs[tool]());
+      results[tool].push(got[tool]);
+    }
     await rm(dest, { recursive: true, force: true });
     // The CLI's own start (module loading) is timed apart, to show what the copy itself costs.
     const boot = await timed(process.execPath, [FERRY, 'copy', '--help']);
     startup.push(boot.seconds);
-    await settleDisk();
-    const f = await timed(process.execPath, [FERRY, 'copy', `${host}/bench/big:v1`, `oci:${dest}:v1`]);
-    results.ferry!.push(total / f.seconds / 1e6);
-    results.ferryNet!.push(total / Math.max(0.001, f.seconds - boot.seconds) / 1e6);
-    rss.push(f.peakMb);
-    await rm(dest, { recursive: true, force: true });
-    await rm(SKOPEO_CACHE, { force: true });
-    await settleDisk();
-    const s = await timed('skopeo', ['copy', '--src-tls-verify=false', `docker://${host}/bench/big:v1`, `oci:${dest}:v1`]);
-    results.skopeo!.push(total / s.seconds / 1e6);
-    await rm(dest, { recursive: true, force: true });
-    await mkdir(dest, { recursive: true });
-    const curlArgs = ['-sf'];
-    for (const b of blobs) curlArgs.push(`http://${host}/v2/bench/big/blobs/${b.digest}`, '-o', join(dest, b.digest.slice(7)));
-    await settleDisk();
-    const c = await timed('curl', curlArgs);
-    results.curl!.push(total / c.seconds / 1e6);
-    await rm(dest, { recursive: true, force: true });
-    console.log(`round ${round}: ferry ${results.ferry!.at(-1)!.toFixed(0)} MB/s (peak RSS ${f.peakMb.toFixed(0)} MB; CLI start ${boot.seconds.toFixed(2)} s, ${boot.peakMb.toFixed(0)} MB), skopeo ${results.skopeo!.at(-1)!.toFixed(0)} MB/s, curl ${results.curl!.at(-1)!.toFixed(0)} MB/s`);
+    results.ferryNet.push(mbps(Math.max(0.001, total / got.ferry / 1e6 - boot.seconds)));
+    ratios.curl.push(got.ferry / got.curl);
+    ratios.skopeo.push(got.ferry / got.skopeo);
+    console.log(
+      `round ${round} (${order.join(', ')}): ferry ${got.ferry.toFixed(0)} MB/s (peak RSS ${rss.at(-1)!.toFixed(0)} MB; CLI start ${startup.at(-1)!.toFixed(2)} s), skopeo ${got.skopeo.toFixed(0)} MB/s, curl ${got.curl.toFixed(0)} MB/s; ferry/curl ${ratios.curl.at(-1)!.toFixed(2)}×`,
+    );
   }
-  const [fm, sm, cm] = [median(results.ferry!), median(results.skopeo!), median(results.curl!)];
+  const [fm, sm, cm] = [median(results.ferry), median(results.skopeo), median(results.curl)];
   console.log(`\n${(total / 2 ** 30).toFixed(2)} GiB image, medians of ${ROUNDS} rounds:`);
   console.log(`  ferry copy → layout   ${fm.toFixed(0)} MB/s   peak RSS ${Math.max(...rss).toFixed(0)} MB`);
   console.log(`  skopeo copy → oci:    ${sm.toFixed(0)} MB/s`);
   console.log(`  curl blobs → disk     ${cm.toFixed(0)} MB/s`);
-  const fn = median(results.ferryNet!);
+  const fn = median(results.ferryNet);
   console.log(`  ferry without CLI start ${fn.toFixed(0)} MB/s   (CLI start median ${median(startup).toFixed(2)} s)`);
-  console.log(`  ferry/skopeo ${(fm / sm).toFixed(2)}×   ferry/curl ${(fm / cm).toFixed(2)}×   (targets ≥1.3×, ≥0.8×, RSS < 150 MB)`);
-  console.log(`  without CLI start: ferry/skopeo ${(fn / sm).toFixed(2)}×   ferry/curl ${(fn / cm).toFixed(2)}×`);
+  console.log(`  ratios within a round (median): ferry/skopeo ${median(ratios.skopeo).toFixed(2)}×   ferry/curl ${median(ratios.curl).toFixed(2)}×   (targets ≥1.3×, ≥0.8×, RSS < 150 MB)`);
+  console.log(`  ratios of the medians:          ferry/skopeo ${(fm / sm).toFixed(2)}×   ferry/curl ${(fm / cm).toFixed(2)}×;  without CLI start ${(fn / sm).toFixed(2)}×, ${(fn / cm).toFixed(2)}×`);
 }
 
 async function recheck(srcHost: string, dstHost: string, skopeoDst: string): Promise<void> {
