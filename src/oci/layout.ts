@@ -6,9 +6,10 @@
  * A layout holds one repository: the `repository` argument of every method is ignored.
  * Blobs are written by writeBlobFile (verified, fsynced, renamed; partials kept for resume in the
  * hidden `.ferry-partial/` directory, which image-layout readers ignore). `index.json` is
- * replaced atomically (temp file + fsync + rename) and its updates are serialised within this
- * process; two processes tagging the same layout at the same moment may lose one tag (a layout
- * has no lock in the spec; ferry's store uses SQLite for that).
+ * replaced atomically (temp file + fsync + rename); its read-modify-write updates are serialised
+ * within this process and, between ferry processes, by the lock file
+ * `.ferry-partial/index.json.lock` (the spec has no lock: other tools writing the same layout at
+ * the same moment are not covered).
  * Referrers use the `sha256-<hex>` tag schema inside index.json (a layout has no API).
  */
 import { createHash } from 'node:crypto';
@@ -18,6 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FerryError } from '../errors/index.js';
 import { writeBlobFile } from '../util/blob-file.js';
+import { acquireFileLock } from '../util/file-lock.js';
 import type { BlobStream, ContentTarget, Descriptor, FetchedManifest, TagPage } from './content.js';
 import { OciErrorCode } from './errors.js';
 import { parseManifest, referrersTag, sha256Digest } from './manifest.js';
@@ -25,6 +27,7 @@ import { MANIFEST_SIZE_LIMIT, MediaType } from './media-types.js';
 import { DIGEST, isDigest, isValidTag } from './reference.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+const INDEX_LOCK_STALE_MS = 60_000;
 
 interface LayoutIndex {
   schemaVersion: 2;
@@ -97,13 +100,24 @@ export function createLayoutTarget(path: string): LayoutTarget {
     }
   };
 
-  /** Serialised read-modify-write of index.json. */
+  /** Read-modify-write of index.json, serialised in this process and by a lock file between processes. */
   const updateIndex = (change: (index: LayoutIndex) => void): Promise<void> => {
     const run = indexQueue.then(async () => {
       await init();
-      const index = await readIndex();
-      change(index);
-      await writeAtomic(join(path, 'index.json'), Buffer.from(JSON.stringify(index)));
+      await mkdir(join(path, '.ferry-partial'), { recursive: true });
+      const release = await acquireFileLock(join(path, '.ferry-partial', 'index.json.lock'), {
+        abortError: () => new FerryError('ABORTED', `aborted while waiting for the index lock of layout ${path}`),
+        // An update takes milliseconds: a live holder silent this long is a reused pid.
+        staleMs: INDEX_LOCK_STALE_MS,
+        pollMs: 10,
+      });
+      try {
+        const index = await readIndex();
+        change(index);
+        await writeAtomic(join(path, 'index.json'), Buffer.from(JSON.stringify(index)));
+      } finally {
+        await release();
+      }
     });
     indexQueue = run.catch(() => undefined);
     return run;

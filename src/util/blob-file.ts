@@ -17,12 +17,13 @@
  *   whose pid is no longer alive (the writer was killed) is stale and is taken over, and so is a
  *   lock whose partial has not grown for 5 minutes (its pid may have been reused).
  */
-import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createHash, type Hash } from 'node:crypto';
 import { FerryError, NextAction } from '../errors/index.js';
+import { acquireFileLock, mtime } from './file-lock.js';
 
 
 export const BlobFileErrorCode = {
@@ -360,65 +361,14 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Exclusive lock file holding our pid; waits for a live holder, takes over a dead one's lock. */
-async function acquireLock(lockPath: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
-  for (;;) {
-    try {
-      const handle = await open(lockPath, 'wx');
-      await handle.writeFile(String(process.pid));
-      await handle.close();
-      return async () => {
-        await unlink(lockPath).catch(() => undefined);
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (await lockIsStale(lockPath)) {
-      await unlink(lockPath).catch(() => undefined);
-      continue;
-    }
-    if (signal?.aborted) throw new FerryError(BlobFileErrorCode.aborted, 'aborted while waiting for a blob lock', { next: NextAction.retry });
-    await new Promise((r) => setTimeout(r, LOCK_POLL_MS));
-  }
-}
-
-async function lockIsStale(lockPath: string): Promise<boolean> {
-  let text: string;
-  try {
-    const handle = await open(lockPath, 'r');
-    try {
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    return false; // vanished or unreadable: just try again
-  }
-  const pid = Number.parseInt(text, 10);
-  if (!Number.isInteger(pid) || pid <= 0) {
-    // Written by a holder that has not finished writing its pid yet, or garbage: stale if old.
-    try {
-      return Date.now() - (await stat(lockPath)).mtimeMs > 5_000;
-    } catch {
-      return false;
-    }
-  }
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
-  // The pid is alive, but it may be another process that reused a dead writer's pid: a writer
-  // that has not grown the partial (nor taken the lock) for STALE_LOCK_MS is not writing.
+/** The blob's lock; a live holder is stale when neither the lock nor the partial changed for STALE_LOCK_MS. */
+function acquireLock(lockPath: string, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
   const partial = lockPath.slice(0, -'.lock'.length);
-  const touched = Math.max(await mtime(lockPath), await mtime(partial));
-  return touched > 0 && Date.now() - touched > STALE_LOCK_MS;
-}
-
-async function mtime(path: string): Promise<number> {
-  try {
-    return (await stat(path)).mtimeMs;
-  } catch {
-    return 0;
-  }
+  return acquireFileLock(lockPath, {
+    ...(signal ? { signal } : {}),
+    abortError: () => new FerryError(BlobFileErrorCode.aborted, 'aborted while waiting for a blob lock', { next: NextAction.retry }),
+    lastActivity: async (lock) => Math.max(await mtime(lock), await mtime(partial)),
+    staleMs: STALE_LOCK_MS,
+    pollMs: LOCK_POLL_MS,
+  });
 }
