@@ -99,16 +99,21 @@ export async function readLimited(response: HttpResponse, limit: number, tooLarg
   return Buffer.concat(chunks);
 }
 
-/** The `last` of a `Link: <…?last=x&n=y>; rel="next"` header, if any. */
-export function nextFromLink(link: string | undefined, base: URL): string | undefined {
+/** The URL of a `Link: <…>; rel="next"` header, resolved against `base`, if any. */
+export function nextLinkUrl(link: string | undefined, base: URL): URL | undefined {
   if (!link) return undefined;
   const match = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(link);
   if (!match?.[1]) return undefined;
   try {
-    return new URL(match[1], base).searchParams.get('last') ?? undefined;
+    return new URL(match[1], base);
   } catch {
     return undefined;
   }
+}
+
+/** The `last` of a `Link: <…?last=x&n=y>; rel="next"` header, if any. */
+export function nextFromLink(link: string | undefined, base: URL): string | undefined {
+  return nextLinkUrl(link, base)?.searchParams.get('last') ?? undefined;
 }
 
 export function protocolError(message: string, subject: RequestSubject): FerryError {

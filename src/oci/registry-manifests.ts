@@ -10,7 +10,7 @@ import { drain, header } from './http/types.js';
 import { parseManifest, referrersTag, sha256Digest } from './manifest.js';
 import { MANIFEST_ACCEPT, MANIFEST_SIZE_LIMIT, MediaType } from './media-types.js';
 import { isDigest } from './reference.js';
-import { call, nextFromLink, pullScope, pushScope, readLimited, type RegistryContext } from './registry-http.js';
+import { call, nextFromLink, nextLinkUrl, pullScope, pushScope, readLimited, urlFor, type RegistryContext } from './registry-http.js';
 
 const LIST_LIMIT = 16 * 1024 * 1024;
 
@@ -80,26 +80,39 @@ export async function tagList(ctx: RegistryContext, repository: string, options:
   return page;
 }
 
+/** Pages of a referrers answer followed at most (each up to MANIFEST_SIZE_LIMIT). */
+const MAX_REFERRERS_PAGES = 100;
+
 export async function referrers(ctx: RegistryContext, repository: string, digest: string, options: { artifactType?: string } = {}): Promise<Descriptor[]> {
-  const res = await call(ctx, {
-    method: 'GET',
-    path: `/v2/${repository}/referrers/${digest}`,
-    query: { artifactType: options.artifactType },
-    headers: { accept: MediaType.ociIndex },
-    scopes: [pullScope(repository)],
-    expect: [200, 400, 404, 405],
-    subject: { repository, digest },
-  });
-  const type = header(res.headers, 'content-type')?.split(';')[0]?.trim();
-  let list: Descriptor[];
-  if (res.status === 200 && type === MediaType.ociIndex) {
+  const subject = { repository, digest };
+  let path: string | URL = `/v2/${repository}/referrers/${digest}`;
+  let query: Record<string, string | undefined> | undefined = { artifactType: options.artifactType };
+  const list: Descriptor[] = [];
+  for (let page = 1; ; page++) {
+    const res = await call(ctx, { method: 'GET', path, ...(query ? { query } : {}), headers: { accept: MediaType.ociIndex }, scopes: [pullScope(repository)], expect: [200, 400, 404, 405], subject });
+    const type = header(res.headers, 'content-type')?.split(';')[0]?.trim();
+    if (res.status !== 200 || type !== MediaType.ociIndex) {
+      await drain(res.body);
+      // No referrers API: the tag schema. (A later page failing like this is an error.)
+      if (page > 1) throw new FerryError(OciErrorCode.protocol, `referrers of ${digest}: page ${page} answered ${res.status}`, { data: { ...subject } });
+      return filterByType(await referrersFromTag(ctx, repository, digest), options.artifactType);
+    }
     const body = await readLimited(res, MANIFEST_SIZE_LIMIT, () => new FerryError(OciErrorCode.manifestTooLarge, 'referrers index too large'));
-    list = parseManifest(body, type).manifests;
-  } else {
-    await drain(res.body);
-    list = await referrersFromTag(ctx, repository, digest);
+    list.push(...parseManifest(body, type).manifests);
+    // Spec: a registry may paginate referrers with `Link: <url>; rel="next"` (same origin only).
+    const next = nextLinkUrl(header(res.headers, 'link'), urlFor(ctx, path, query));
+    if (!next) break;
+    if (next.origin !== ctx.base.origin || page >= MAX_REFERRERS_PAGES) {
+      throw new FerryError(OciErrorCode.protocol, `referrers of ${digest}: ${page >= MAX_REFERRERS_PAGES ? `more than ${MAX_REFERRERS_PAGES} pages` : 'next page on another origin'}`, { data: { ...subject } });
+    }
+    path = next;
+    query = undefined;
   }
-  return options.artifactType ? list.filter((d) => d.artifactType === options.artifactType) : list;
+  return filterByType(list, options.artifactType);
+}
+
+function filterByType(list: Descriptor[], artifactType: string | undefined): Descriptor[] {
+  return artifactType ? list.filter((d) => d.artifactType === artifactType) : list;
 }
 
 /** The `sha256-<hex>` tag schema fallback (distribution spec "Referrers Tag Schema"). */

@@ -4,6 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Router } from 'express';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRegistryClient } from '../../src/oci/index.js';
 import type { FeedView } from '../../src/feeds/types.js';
 import {
   MediaType, bearer, blob, errorCode, sha256, makeImage, makeToken, pushBlob, pushImage, pushManifest, startTestServer, type TestServer,
@@ -82,6 +85,56 @@ describe('referrers', () => {
     expect(filtered.headers.get('oci-filters-applied')).toBe('artifactType');
     const only = (await filtered.json()) as { manifests: Array<{ artifactType?: string }> };
     expect(only.manifests.map((m) => m.artifactType)).toEqual([types[0]]);
+  });
+
+  it('pages referrers with a Link the client follows', async () => {
+    for (const type of ['a', 'b', 'c'].map((x) => `application/vnd.example.${x}`)) {
+      const body = artifact(type);
+      const layer = JSON.parse(body.toString()).layers[0];
+      await pushBlob(srv.url, 'apps/signed', blob(Buffer.from(`${type} payload`), layer.mediaType), auth);
+      expect((await pushManifest(srv.url, 'apps/signed', sha256(body), body, MediaType.manifest, auth)).status).toBe(201);
+    }
+    // The server: pages of n by digest, each with a Link to the next, the last without one.
+    const seen: string[] = [];
+    let url: string | undefined = `${srv.url}/v2/apps/signed/referrers/${subject.digest}?n=2`;
+    let pages = 0;
+    while (url) {
+      const res = await fetch(url, { headers: auth });
+      const page = (await res.json()) as { manifests: Array<{ digest: string }> };
+      expect(page.manifests.length).toBeLessThanOrEqual(2);
+      seen.push(...page.manifests.map((m) => m.digest));
+      const link = res.headers.get('link');
+      url = link ? new URL(/<([^>]+)>/.exec(link)![1]!, srv.url).toString() : undefined;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(5);
+    expect([...seen].sort()).toEqual(seen);
+
+    // The client, through a proxy that makes the server's pages 2 long (as another registry might).
+    const proxy = http.createServer((req, res) => {
+      const target = new URL(req.url ?? '/', srv.url);
+      if (target.pathname.includes('/referrers/') && !target.searchParams.has('n')) target.searchParams.set('n', '2');
+      const forward = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      req.pipe(forward);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const requests: string[] = [];
+    const client = createRegistryClient({ registry: `127.0.0.1:${(proxy.address() as AddressInfo).port}`, auth: { token: admin.token }, onRequest: (_m, u) => requests.push(u) });
+    try {
+      const listed = await client.referrers('apps/signed', subject.digest);
+      expect(listed.map((d) => d.digest).sort()).toEqual([...seen].sort());
+      expect(requests.filter((u) => u.includes('/referrers/')).length).toBeGreaterThanOrEqual(3);
+      const sboms = await client.referrers('apps/signed', subject.digest, { artifactType: 'application/vnd.example.sbom' });
+      expect(sboms.map((d) => d.artifactType)).toEqual(['application/vnd.example.sbom']);
+    } finally {
+      client.close();
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('answers an empty index for a subject without referrers, and DIGEST_INVALID for a bad digest', async () => {

@@ -2,7 +2,9 @@
  * Listing endpoints: tags (`/v2/<name>/tags/list?n=&last=`, spec "content discovery"),
  * the catalog (`/v2/_catalog`, Docker extension: only repositories the caller can read) and
  * referrers (`/v2/<name>/referrers/<digest>?artifactType=`, spec v1.1 "listing referrers").
- * Paginated answers carry `Link: <…?n=N&last=X>; rel="next"` when there is more.
+ * Paginated answers carry `Link: <…?n=N&last=X>; rel="next"` when there is more. Referrers come
+ * in pages of REFERRERS_PAGE descriptors, by digest (ferry's own `n` and `last` are honoured;
+ * clients follow the Link as the spec asks).
  */
 import type { Request, Response } from 'express';
 import type { Descriptor } from '../../oci/content.js';
@@ -14,6 +16,8 @@ import { serverError } from '../errors.js';
 
 const MAX_PAGE = 1000;
 const CATALOG_DEFAULT_PAGE = 100;
+/** Descriptors per referrers page: a page stays far below the 4 MiB manifest limit of clients. */
+const REFERRERS_PAGE = 1000;
 
 function link(path: string, n: number, last: string): string {
   return `<${path}?n=${n}&last=${encodeURIComponent(last)}>; rel="next"`;
@@ -59,9 +63,18 @@ export async function referrers(ctx: V2Context, req: Request, res: Response, nam
   const repo = await openRepository(ctx, req, name, 'read');
   const digest = checkDigest(rawDigest);
   const artifactType = stringParam(req.query.artifactType);
+  const n = Math.max(1, Math.min(intParam(stringParam(req.query.n), ServerErrorCode.sizeInvalid, 'n') ?? REFERRERS_PAGE, REFERRERS_PAGE));
+  const last = stringParam(req.query.last) ?? '';
   const found = await ctx.store.referrers(repo.name, digest, artifactType === undefined ? {} : { artifactType });
-  const manifests: Descriptor[] = artifactType === undefined ? found : found.filter((d) => d.artifactType === artifactType);
+  const matching = (artifactType === undefined ? found : found.filter((d) => d.artifactType === artifactType))
+    .filter((d) => d.digest > last)
+    .sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0));
+  const manifests: Descriptor[] = matching.slice(0, n);
   if (artifactType !== undefined) res.setHeader('OCI-Filters-Applied', 'artifactType');
+  if (matching.length > n) {
+    const filter = artifactType === undefined ? '' : `&artifactType=${encodeURIComponent(artifactType)}`;
+    res.setHeader('Link', `</v2/${repo.name}/referrers/${digest}?n=${n}&last=${encodeURIComponent(manifests[manifests.length - 1]!.digest)}${filter}>; rel="next"`);
+  }
   const body = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
   // Exactly the index media type, no charset parameter (express's send would add one).
   res.setHeader('Content-Type', 'application/vnd.oci.image.index.v1+json');
