@@ -140,11 +140,8 @@ async function attemptOnce(options: BlobFileOptions): Promise<AttemptResult> {
         });
       }
       handle = await open(partialPath, 'a');
-      const onRead = (n: number): void => {
-        read += n;
-      };
-      const pumped = source.pull ? await pumpPull(source, held, handle, hash, options, onRead) : await pump(source, held, handle, hash, options, onRead);
-      held = pumped;
+      const intake = new Intake(source.offset, held, options, hash, (n) => (read += n));
+      held = source.pull ? await pumpPull(source, intake, handle, options) : await pump(source, intake, handle, options);
       await handle.sync();
     }
   } catch (err) {
@@ -176,31 +173,61 @@ class ShortStream {
 }
 
 /**
- * Streams the source into the partial from `held`, hashing as it goes. Skips the bytes the source
- * re-sends before `held` (Range ignored) and stops with a size mismatch when it sends too much.
+ * What both pumps do with each chunk of the source: skip the bytes it re-sends before `held` (a
+ * source that ignored Range), refuse more than `size` (OCI_BLOB_SIZE_MISMATCH), hash the rest.
  */
-async function pump(
-  source: { stream: Readable; offset: number },
-  held: number,
-  handle: FileHandle,
-  hash: Hash,
-  options: BlobFileOptions,
-  onRead: (n: number) => void,
-): Promise<number> {
-  const { digest, size, signal } = options;
-  let position = source.offset;
+class Intake {
+  private position: number;
+
+  constructor(
+    offset: number,
+    public held: number,
+    private readonly options: Pick<BlobFileOptions, 'digest' | 'size'>,
+    private readonly hash: Hash,
+    private readonly onRead: (n: number) => void,
+  ) {
+    this.position = offset;
+  }
+
+  /** The part of `raw` to append to the partial (possibly empty). */
+  take(raw: Buffer): Buffer {
+    this.onRead(raw.length);
+    let chunk = raw;
+    if (this.position < this.held) {
+      const skip = Math.min(this.held - this.position, chunk.length);
+      this.position += skip;
+      chunk = chunk.subarray(skip);
+    }
+    if (chunk.length === 0) return chunk;
+    const { digest, size } = this.options;
+    if (this.held + chunk.length > size) throw sizeMismatch(digest, size, this.held + chunk.length);
+    this.hash.update(chunk);
+    this.held += chunk.length;
+    this.position += chunk.length;
+    return chunk;
+  }
+}
+
+/** A source that sent more than the blob's size leaves nothing to resume from. */
+async function dropOversized(err: unknown, partialPath: string): Promise<void> {
+  if (err instanceof FerryError && err.code === BlobFileErrorCode.sizeMismatch) await rm(partialPath, { force: true });
+}
+
+/** Streams the source into the partial from `held` through an Intake, in batched writes. */
+async function pump(source: BlobSource, intake: Intake, handle: FileHandle, options: BlobFileOptions): Promise<number> {
+  const { digest, signal } = options;
   let batch: Buffer[] = [];
   let batchBytes = 0;
   // Double buffering: one batch is written (and periodically flushed) while the next fills, so
   // disk and network overlap.
   let writing: Promise<void> | undefined;
-  let lastSync = held;
+  let lastSync = intake.held;
   const flush = async (): Promise<void> => {
     if (writing) await writing;
     writing = undefined;
     if (batchBytes === 0) return;
     const buffers = batch;
-    const upTo = held;
+    const upTo = intake.held;
     batch = [];
     batchBytes = 0;
     writing = handle.writev(buffers).then(async () => {
@@ -222,36 +249,22 @@ async function pump(
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const raw of source.stream) {
-      let chunk = raw as Buffer;
-      onRead(chunk.length);
-      if (position < held) {
-        const skip = Math.min(held - position, chunk.length);
-        position += skip;
-        chunk = chunk.subarray(skip);
-        if (chunk.length === 0) continue;
-      }
-      if (held + chunk.length > size) {
-        source.stream.destroy();
-        await settle();
-        await rm(options.partialPath, { force: true });
-        throw sizeMismatch(digest, size, held + chunk.length);
-      }
-      hash.update(chunk);
+      const chunk = intake.take(raw as Buffer);
+      if (chunk.length === 0) continue;
       batch.push(chunk);
       batchBytes += chunk.length;
-      held += chunk.length;
-      position += chunk.length;
       if (batchBytes >= WRITE_BATCH) await flush();
     }
     await settle();
   } catch (err) {
     // Keep what arrived intact before the error: it is a valid prefix for the next attempt.
     await settle().catch(() => undefined);
+    await dropOversized(err, options.partialPath);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
-  return held;
+  return intake.held;
 }
 
 /**
@@ -260,33 +273,14 @@ async function pump(
  * released when its write is done. A flush to disk runs beside the writes every SYNC_EVERY
  * bytes instead of stalling them.
  */
-async function pumpPull(
-  source: BlobSource,
-  held: number,
-  handle: FileHandle,
-  hash: Hash,
-  options: BlobFileOptions,
-  onRead: (n: number) => void,
-): Promise<number> {
-  const { digest, size } = options;
-  let position = source.offset;
+async function pumpPull(source: BlobSource, intake: Intake, handle: FileHandle, options: BlobFileOptions): Promise<number> {
   let writing: Promise<unknown> = Promise.resolve();
   let syncing: Promise<void> | undefined;
-  let lastSync = held;
-  const sink = (raw: Buffer): Promise<unknown> | undefined => {
-    let chunk = raw;
-    onRead(chunk.length);
-    if (position < held) {
-      const skip = Math.min(held - position, chunk.length);
-      position += skip;
-      chunk = chunk.subarray(skip);
-      if (chunk.length === 0) return undefined;
-    }
-    if (held + chunk.length > size) throw sizeMismatch(digest, size, held + chunk.length);
-    hash.update(chunk);
-    held += chunk.length;
-    position += chunk.length;
-    const upTo = held;
+  let lastSync = intake.held;
+  const sink = (raw: Buffer): Promise<void> | undefined => {
+    const chunk = intake.take(raw);
+    if (chunk.length === 0) return undefined;
+    const upTo = intake.held;
     writing = writing.then(async () => {
       await handle.write(chunk);
       options.onProgress?.(upTo);
@@ -296,21 +290,21 @@ async function pumpPull(
       }
     });
     // The chunk's memory is reused once its write is done.
-    return writing;
+    return writing as Promise<void>;
   };
   try {
-    await source.pull!((chunk) => sink(chunk) as Promise<void> | undefined, options.signal);
+    await source.pull!(sink, options.signal);
     await writing;
     await syncing;
   } catch (err) {
     // Writes complete in order, so what reached the file is a valid prefix for the next attempt.
     await writing.catch(() => undefined);
     await syncing?.catch(() => undefined);
-    if (err instanceof FerryError && err.code === BlobFileErrorCode.sizeMismatch) await rm(options.partialPath, { force: true });
-    if (options.signal?.aborted && !(err instanceof FerryError && err.code === BlobFileErrorCode.aborted)) throw abortError(digest, err);
+    await dropOversized(err, options.partialPath);
+    if (options.signal?.aborted && !(err instanceof FerryError && err.code === BlobFileErrorCode.aborted)) throw abortError(options.digest, err);
     throw err;
   }
-  return held;
+  return intake.held;
 }
 
 function isFinal(err: unknown, signal: AbortSignal | undefined): boolean {

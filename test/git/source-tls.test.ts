@@ -2,17 +2,14 @@
  * The Git source over https: a self-signed certificate (made by `openssl`) is refused with
  * GIT_TLS unless its CA is given; with it, the sync works.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGitSource } from '../../src/git/source.js';
 import { isFerryError } from '../../src/errors/index.js';
 import { createTopologyRepo, startGitServer, type RunningGitServer, type TopologyRepo } from '../helpers/git-server.js';
-
-const run = promisify(execFile);
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 let scratch: string;
 let cert: Buffer;
@@ -21,12 +18,9 @@ let repo: TopologyRepo;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'ferry-git-tls-'));
-  const keyFile = join(scratch, 'key.pem');
-  const certFile = join(scratch, 'cert.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', keyFile, '-out', certFile,
-    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-  cert = await readFile(certFile);
-  server = await startGitServer({ tls: { key: await readFile(keyFile), cert } });
+  const made = await selfSignedCert(scratch, { keyType: 'ec' });
+  cert = made.cert;
+  server = await startGitServer({ tls: { key: made.key, cert } });
   repo = await createTopologyRepo({ root: server.root });
   await repo.write('sites.yaml', 'kind: Site\n');
   await repo.commitAndPush('first');

@@ -5,15 +5,14 @@
  * for byte, through both `pull` and the Readable interface.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 import { createTransport } from '../../src/oci/http/transport.js';
 import { BulkBody } from '../../src/oci/http/bulk-get.js';
 import type { HttpResponse } from '../../src/oci/http/types.js';
@@ -289,10 +288,9 @@ describe('bulk GET over https', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferry-bulk-tls-'));
-    const [certFile, keyFile] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
-    await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
-    cert = await readFile(certFile);
-    server = https.createServer({ key: await readFile(keyFile), cert }, (_req, res) => res.writeHead(200, { 'content-length': BIG.length }).end(BIG));
+    const made = await selfSignedCert(dir);
+    cert = made.cert;
+    server = https.createServer({ key: made.key, cert }, (_req, res) => res.writeHead(200, { 'content-length': BIG.length }).end(BIG));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });

@@ -3,20 +3,19 @@
  * real docker-registry. Untrusted certificates fail with OCI_TLS; `ca` / `--ca-file` trusts them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { startRegistry, type RunningRegistry } from '../helpers/registry.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 import { pushBuilt, randomImage } from '../helpers/oci-content.js';
 import { createRegistryClient, OciErrorCode } from '../../src/oci/index.js';
 import { isFerryError } from '../../src/errors/index.js';
 
-const run = promisify(execFile);
 const FERRY = resolve(import.meta.dirname, '../../bin/ferry.js');
 
 describe('registry client over https', () => {
@@ -28,12 +27,11 @@ describe('registry client over https', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ferry-oci-tls-'));
-    certFile = join(dir, 'tls.crt');
-    const keyFile = join(dir, 'tls.key');
-    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']);
+    const made = await selfSignedCert(dir);
+    certFile = made.certFile;
     registry = await startRegistry();
     const [upHost, upPort] = registry.host.split(':');
-    server = https.createServer({ key: await readFile(keyFile), cert: await readFile(certFile) }, (req, res) => {
+    server = https.createServer({ key: made.key, cert: made.cert }, (req, res) => {
       // As a TLS-terminating proxy does: tell the registry the scheme so its Location URLs are https.
       const headers = { ...req.headers, 'x-forwarded-proto': 'https' };
       const forward = http.request({ host: upHost, port: Number(upPort), method: req.method, path: req.url, headers }, (up) => {

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { MediaType, makeImage, makeToken, sha256 } from './helpers.js';
 import { run, spawnServe, writeLayout, type ServeProcess } from './processes.js';
+import { selfSignedCert } from '../helpers/tls-cert.js';
 
 const writer = makeToken('writer', 'write', ['*']);
 const image = makeImage({ layers: 2 });
@@ -22,13 +23,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ferry-serve-tls-'));
   certDir = join(dir, 'certs');
   await mkdir(certDir);
-  const key = join(dir, 'tls.key');
-  const cert = join(dir, 'tls.crt');
-  const made = await run('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-  ]);
-  expect(made.code, made.stderr).toBe(0);
+  const { keyFile: key, certFile: cert } = await selfSignedCert(dir);
   // containers/image trusts `*.crt` files of a cert dir as CAs; a self-signed cert is its own CA.
   await copyFile(cert, join(certDir, 'ca.crt'));
   await writeLayout(join(dir, 'layout'), [{ ref: 'v1', mediaType: MediaType.manifest, manifest: image.manifest }], [image.config, ...image.layers]);
