@@ -1,5 +1,5 @@
 /**
- * Copy benchmark (on demand, not in CI): `npm run build && npx tsx bench/copy.ts [--layers 8] [--layer-mib 128] [--rounds 5] [--tags 500]`
+ * Copy benchmark (on demand, not in CI): `npm run build && npx tsx bench/copy.ts [--layers 8] [--layer-mib 128] [--rounds 5] [--pairs 6] [--tags 500]`
  *
  * 1. A 1 GiB image (8 × 128 MiB random layers) in a local docker-registry; per round, in an order
  *    that rotates: `ferry copy` (the built CLI as a child process) to an OCI layout, `skopeo copy
@@ -9,6 +9,8 @@
  *    write-back of the setup or of an earlier run never lands in another tool's time (ferry
  *    fsyncs what it writes; curl and skopeo leave dirty pages behind). Prints MB/s, ratios, and
  *    ferry's peak RSS (VmHWM polled from /proc).
+ *    Then `--pairs` (default 6) rounds of curl and ferry alone, back to back, for the same ratio
+ *    without skopeo's writes in between.
  * 2. A 500-tag repository copied once to a second registry, then re-checked with nothing changed:
  *    ferry (tags list + manifest HEADs on both sides over one keep-alive client; and a no-op
  *    `copy()` per tag) vs `skopeo sync` (after an initial sync, so both do a no-change pass).
@@ -35,6 +37,7 @@ const LAYERS = arg('layers', 8);
 const LAYER_MIB = arg('layer-mib', 128);
 const ROUNDS = arg('rounds', 5);
 const TAGS = arg('tags', 500);
+const PAIRS = arg('pairs', 6);
 
 async function randomFile(path: string, bytes: number): Promise<Descriptor> {
   const hash = createHash('sha256');
@@ -159,6 +162,31 @@ async function throughput(host: string, blobs: Descriptor[], work: string): Prom
   console.log(`  ratios of the medians:          ferry/skopeo ${(fm / sm).toFixed(2)}×   ferry/curl ${(fm / cm).toFixed(2)}×;  without CLI start ${(fn / sm).toFixed(2)}×, ${(fn / cm).toFixed(2)}×`);
 }
 
+/**
+ * ferry and curl alone, back to back (curl, ferry, curl, ferry …), without skopeo's 1 GiB write
+ * in between: the same two transfers as above, on a machine that stays in one state.
+ */
+async function pairs(host: string, blobs: Descriptor[], work: string): Promise<void> {
+  const total = blobs.reduce((n, b) => n + b.size, 0);
+  const dest = join(work, 'dest');
+  const ratios: number[] = [];
+  for (let i = 0; i < PAIRS; i++) {
+    await rm(dest, { recursive: true, force: true });
+    await mkdir(dest, { recursive: true });
+    const curlArgs = ['-sf'];
+    for (const b of blobs) curlArgs.push(`http://${host}/v2/bench/big/blobs/${b.digest}`, '-o', join(dest, b.digest.slice(7)));
+    await settleDisk();
+    const c = await timed('curl', curlArgs);
+    await rm(dest, { recursive: true, force: true });
+    await settleDisk();
+    const f = await timed(process.execPath, [FERRY, 'copy', `${host}/bench/big:v1`, `oci:${dest}:v1`]);
+    ratios.push(c.seconds / f.seconds);
+    console.log(`pair ${i + 1}: curl ${(total / c.seconds / 1e6).toFixed(0)} MB/s, ferry ${(total / f.seconds / 1e6).toFixed(0)} MB/s: ${ratios.at(-1)!.toFixed(2)}×`);
+  }
+  await rm(dest, { recursive: true, force: true });
+  console.log(`  ferry/curl back to back (median of ${PAIRS} pairs): ${median(ratios).toFixed(2)}×`);
+}
+
 async function recheck(srcHost: string, dstHost: string, skopeoDst: string): Promise<void> {
   const src = createRegistryClient({ registry: srcHost });
   const dst = createRegistryClient({ registry: dstHost });
@@ -228,7 +256,10 @@ async function main(): Promise<void> {
     console.log(`pushing ${LAYERS} × ${LAYER_MIB} MiB to ${reg.host} …`);
     const blobs = await pushImage(client, work);
     client.close();
-    if (!process.argv.includes('--skip-throughput')) await throughput(reg.host, blobs, work);
+    if (!process.argv.includes('--skip-throughput')) {
+      await throughput(reg.host, blobs, work);
+      if (PAIRS > 0) await pairs(reg.host, blobs, work);
+    }
     if (!process.argv.includes('--skip-tags')) await recheck(reg.host, reg2.host, reg3.host);
   } finally {
     await Promise.all([reg.stop(), reg2.stop(), reg3.stop()]);

@@ -169,9 +169,12 @@ export function createLayoutTarget(path: string): LayoutTarget {
   };
 
   const blobPut = async (_repository: string, descriptor: Descriptor, openSource: (offset: number) => Promise<BlobStream>, options: { signal?: AbortSignal } = {}) => {
-    await init();
+    // The layout's metadata files are written (and fsynced) while the blob transfers, not before:
+    // writeBlobFile creates its own directories. Both must succeed before this returns.
+    const ready = init();
+    ready.catch(() => undefined);
     const hex = descriptor.digest.slice('sha256:'.length);
-    return writeBlobFile({
+    const written = await writeBlobFile({
       finalPath: blobPath(path, descriptor.digest),
       partialPath: join(path, '.ferry-partial', 'sha256', hex),
       digest: descriptor.digest,
@@ -179,6 +182,8 @@ export function createLayoutTarget(path: string): LayoutTarget {
       open: openSource,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+    await ready;
+    return written;
   };
 
   const manifestPut = async (repository: string, reference: string, mediaType: string, body: Buffer): Promise<Descriptor> => {
