@@ -17,11 +17,13 @@ import { createApiRouter, createHealthRouter } from './api/router.js';
 import { createAuthorizer, describeCaller } from './auth/authorizer.js';
 import { authGetter, type AuthSource } from './auth/types.js';
 import { createErrorHandler, serverError, ServerErrorCode } from './errors.js';
+import { MANIFEST_SIZE_LIMIT } from '../oci/index.js';
 import { createFeedViewsRouter } from './feed-views.js';
 import { createV2Router } from './v2/router.js';
 import { createUploadSessions } from './v2/upload-sessions.js';
 
-export const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** The OCI engine's manifest limit (src/oci/media-types.ts). */
+export const DEFAULT_MAX_MANIFEST_BYTES = MANIFEST_SIZE_LIMIT;
 
 export interface ServerDeps {
   store: Store;

@@ -6,27 +6,16 @@
  * manifest list. Docker schema1 is refused with OCI_UNSUPPORTED_MEDIA_TYPE. The body is never
  * re-serialised: the digest is over the exact bytes received.
  */
-import { createHash } from 'node:crypto';
-import type { Descriptor } from '../oci/content.js';
+import { isIndexMediaType, isManifestMediaType, MANIFEST_SIZE_LIMIT, MediaType, sha256Digest, type Descriptor } from '../oci/index.js';
 import { storeError, StoreErrorCode } from './errors.js';
 import { assertTag, isDigest } from './names.js';
 
-/** Manifests larger than this are refused (CNCF distribution uses 4 MiB too). */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+/** Manifests larger than this are refused (the OCI engine's limit; CNCF distribution uses 4 MiB too). */
+export const MAX_MANIFEST_BYTES = MANIFEST_SIZE_LIMIT;
 
-export const ManifestMediaType = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-} as const;
+export { sha256Digest };
 
-const SCHEMA1_TYPES = new Set([
-  'application/vnd.docker.distribution.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v1+prettyjws',
-]);
-const INDEX_TYPES = new Set<string>([ManifestMediaType.ociIndex, ManifestMediaType.dockerList]);
-const MANIFEST_TYPES = new Set<string>([ManifestMediaType.ociManifest, ManifestMediaType.dockerManifest]);
+const SCHEMA1_TYPES = new Set<string>([MediaType.dockerSchema1, MediaType.dockerSchema1Signed]);
 
 export interface ParsedManifest {
   digest: string;
@@ -44,10 +33,6 @@ export interface ParsedManifest {
   annotations?: Record<string, string>;
 }
 
-export function sha256Digest(body: Buffer): string {
-  return 'sha256:' + createHash('sha256').update(body).digest('hex');
-}
-
 /** Parses and checks a manifest body; `mediaType` is the Content-Type it was pushed with (may be empty). */
 export function parseManifest(mediaType: string, body: Buffer): ParsedManifest {
   if (body.length > MAX_MANIFEST_BYTES) {
@@ -63,10 +48,10 @@ export function parseManifest(mediaType: string, body: Buffer): ParsedManifest {
     throw invalid('mediaType in the body differs from the Content-Type', { declared, body: bodyType });
   }
   const type = declared || bodyType || inferType(json);
-  if (!INDEX_TYPES.has(type) && !MANIFEST_TYPES.has(type)) throw unsupported(type);
+  if (!isIndexMediaType(type) && !isManifestMediaType(type)) throw unsupported(type);
   if (json.schemaVersion !== 2) throw invalid('schemaVersion must be 2', {});
 
-  const parsed: ParsedManifest = { digest: sha256Digest(body), size: body.length, mediaType: type, isIndex: INDEX_TYPES.has(type), blobs: [], children: [] };
+  const parsed: ParsedManifest = { digest: sha256Digest(body), size: body.length, mediaType: type, isIndex: isIndexMediaType(type), blobs: [], children: [] };
   if (parsed.isIndex) {
     parsed.children = descriptorList(json.manifests, 'manifests').map((d) => d.digest);
   } else {
@@ -101,8 +86,8 @@ function parseJson(body: Buffer): Record<string, unknown> {
 }
 
 function inferType(json: Record<string, unknown>): string {
-  if (Array.isArray(json.manifests)) return ManifestMediaType.ociIndex;
-  if (json.config !== undefined) return ManifestMediaType.ociManifest;
+  if (Array.isArray(json.manifests)) return MediaType.ociIndex;
+  if (json.config !== undefined) return MediaType.ociManifest;
   return '';
 }
 

@@ -4,24 +4,18 @@
  * method validates its inputs with these before touching disk or SQLite, so a name can never
  * escape the store's directory or reach SQL unchecked.
  */
+import { isDigest, isValidRepository, isValidTag } from '../oci/index.js';
 import { storeError, StoreErrorCode } from './errors.js';
 
-/** Distribution spec `<name>` grammar; total length capped at 255 like CNCF distribution. */
-const REPOSITORY_PATTERN = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
-const MAX_REPOSITORY_LENGTH = 255;
-const TAG_PATTERN = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-/** Only sha256 is stored (blobs live under `blobs/sha256/`). */
-const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+// The `<name>`, tag and digest grammars are the OCI engine's (src/oci/reference.ts); only
+// sha256 is stored (blobs live under `blobs/sha256/`).
+export { isDigest };
 /** Topology names are DNS labels (DESIGN.md section 2). */
 const FEED_PATTERN = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ORIGIN_PATTERN = /^(local|retention|replication:[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)$/;
 
-export function isDigest(reference: string): boolean {
-  return DIGEST_PATTERN.test(reference);
-}
-
 export function assertDigest(digest: string): string {
-  if (!DIGEST_PATTERN.test(digest)) throw storeError(StoreErrorCode.digestInvalid, 'invalid digest (only sha256:<64 hex> is supported)', { digest: digest.slice(0, 80) });
+  if (!isDigest(digest)) throw storeError(StoreErrorCode.digestInvalid, 'invalid digest (only sha256:<64 hex> is supported)', { digest: digest.slice(0, 80) });
   return digest;
 }
 
@@ -31,7 +25,7 @@ export function digestHex(digest: string): string {
 }
 
 export function assertTag(tag: string): string {
-  if (!TAG_PATTERN.test(tag)) throw storeError(StoreErrorCode.tagInvalid, 'invalid tag', { tag: tag.slice(0, 140) });
+  if (!isValidTag(tag)) throw storeError(StoreErrorCode.tagInvalid, 'invalid tag', { tag: tag.slice(0, 140) });
   return tag;
 }
 
@@ -45,7 +39,7 @@ export function assertFeedName(name: string): string {
  * must have at least one segment after the feed: `<feed>/<repository>`.
  */
 export function feedOfRepository(repository: string): string {
-  if (repository.length > MAX_REPOSITORY_LENGTH || !REPOSITORY_PATTERN.test(repository)) {
+  if (!isValidRepository(repository)) {
     throw storeError(StoreErrorCode.nameInvalid, 'invalid repository name', { repository: repository.slice(0, 260) });
   }
   const slash = repository.indexOf('/');

@@ -12,10 +12,9 @@
  * The manifest carries no timestamp, so publishing the same file and metadata twice gives the
  * same manifest digest (idempotent, and replicas agree byte for byte).
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { Descriptor } from '../../oci/content.js';
+import { sha256Digest, type Descriptor } from '../../oci/index.js';
 import type { Store, WriteContext } from '../../store/store.js';
 import { isFerryError } from '../../errors/index.js';
 import { feedError, FeedErrorCode } from './errors.js';
@@ -95,11 +94,11 @@ export async function putPackage<M>(store: Store, input: PutPackageInput<M>, con
   const configBody = Buffer.from(JSON.stringify(input.metadata), 'utf8');
   const config: Descriptor = {
     mediaType: input.configMediaType,
-    digest: `sha256:${createHash('sha256').update(configBody).digest('hex')}`,
+    digest: sha256Digest(configBody),
     size: configBody.length,
   };
   const body = buildManifest(input, config);
-  const manifestDigest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const manifestDigest = sha256Digest(body);
   const existing = await store.manifestHead(repository, tag).catch(() => undefined);
   if (existing && existing.digest !== manifestDigest && !input.overwrite) {
     throw feedError(FeedErrorCode.conflict, 'this version already exists with different content', { name: input.name, version: input.version, tag });

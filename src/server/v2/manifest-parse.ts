@@ -3,18 +3,8 @@
  * supported media type, JSON, `schemaVersion: 2`, `mediaType` field consistent with the
  * Content-Type, well-formed descriptors. Returns what the PUT handler must check exists.
  */
+import { isDigest, isIndexMediaType, isManifestMediaType } from '../../oci/index.js';
 import { serverError, ServerErrorCode } from '../errors.js';
-
-export const ManifestMediaType = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-} as const;
-
-const indexTypes = new Set<string>([ManifestMediaType.ociIndex, ManifestMediaType.dockerList]);
-const supported = new Set<string>(Object.values(ManifestMediaType));
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 interface Ref {
   digest: string;
@@ -38,7 +28,7 @@ function descriptor(value: unknown, at: string): Ref {
   const d = value as { mediaType?: unknown; digest?: unknown; size?: unknown; urls?: unknown } | null;
   if (!d || typeof d !== 'object') throw invalid(`${at} is not a descriptor`);
   if (typeof d.mediaType !== 'string' || d.mediaType.length === 0) throw invalid(`${at}.mediaType missing`);
-  if (typeof d.digest !== 'string' || !DIGEST.test(d.digest)) throw invalid(`${at}.digest invalid`, { digest: String(d.digest).slice(0, 100) });
+  if (typeof d.digest !== 'string' || !isDigest(d.digest)) throw invalid(`${at}.digest invalid`, { digest: String(d.digest).slice(0, 100) });
   if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw invalid(`${at}.size invalid`);
   return { digest: d.digest, size: d.size, foreign: Array.isArray(d.urls) && d.urls.length > 0 };
 }
@@ -55,13 +45,13 @@ export function parseManifest(body: Buffer, contentType: string): ParsedManifest
   }
   const declared = typeof doc.mediaType === 'string' ? doc.mediaType : undefined;
   const mediaType = contentType || declared || '';
-  if (!supported.has(mediaType)) {
+  if (!isIndexMediaType(mediaType) && !isManifestMediaType(mediaType)) {
     throw invalid('unsupported manifest media type (OCI image manifest/index, Docker schema2 manifest/list)', { mediaType: mediaType.slice(0, 200) });
   }
   if (declared !== undefined && declared !== mediaType) throw invalid('mediaType field does not match Content-Type', { mediaType: declared.slice(0, 200) });
   if (doc.schemaVersion !== 2) throw invalid('schemaVersion must be 2');
   const result: ParsedManifest = { mediaType, blobs: [], manifests: [] };
-  if (indexTypes.has(mediaType)) {
+  if (isIndexMediaType(mediaType)) {
     if (!Array.isArray(doc.manifests)) throw invalid('manifests must be a list');
     result.manifests = doc.manifests.map((m, i) => descriptor(m, `manifests[${i}]`));
   } else {

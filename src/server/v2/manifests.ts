@@ -5,7 +5,7 @@
  * tag (just the tag).
  */
 import type { Request, Response } from 'express';
-import { createHash } from 'node:crypto';
+import { sha256Digest } from '../../oci/index.js';
 import { serverError, ServerErrorCode } from '../errors.js';
 import { readBody } from '../http-util.js';
 import { openRepository, type V2Context } from './context.js';
@@ -45,7 +45,7 @@ export async function manifestPut(ctx: V2Context, req: Request, res: Response, n
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   const body = await readBody(req, ctx.maxManifestBytes);
   const parsed = parseManifest(body, contentType);
-  const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const digest = sha256Digest(body);
   if (isDigest(reference) && reference !== digest) {
     throw serverError(ServerErrorCode.digestInvalid, 'manifest does not match the digest it was pushed by', { digest: reference });
   }

@@ -3,14 +3,12 @@
  * (https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md#pulling-manifests).
  * A ferry repository is `<feed>/<repository>`: at least two components, the first being the feed.
  */
+import { isDigest as isSha256Digest, isValidRepository, isValidTag } from '../../oci/index.js';
 import { serverError, ServerErrorCode } from '../errors.js';
 
-const NAME = /^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(\/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
-const DIGEST = /^[a-z0-9]+([+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-const SHA256 = /^sha256:[a-f0-9]{64}$/;
 /** Feed names are DNS labels (DESIGN.md section 2). */
 const FEED = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** Repository names are at most this long (the OCI engine's grammar checks it too). */
 const MAX_NAME_LENGTH = 255;
 
 export interface RepositoryName {
@@ -21,7 +19,7 @@ export interface RepositoryName {
 
 /** Validates a repository name; throws NAME_INVALID. */
 export function parseRepositoryName(name: string): RepositoryName {
-  if (name.length > MAX_NAME_LENGTH || !NAME.test(name)) {
+  if (!isValidRepository(name)) {
     throw serverError(ServerErrorCode.nameInvalid, 'invalid repository name', { name: name.slice(0, MAX_NAME_LENGTH) });
   }
   const slash = name.indexOf('/');
@@ -37,7 +35,7 @@ export function isDigest(reference: string): boolean {
 }
 
 export function isTag(reference: string): boolean {
-  return TAG.test(reference);
+  return isValidTag(reference);
 }
 
 /**
@@ -45,7 +43,7 @@ export function isTag(reference: string): boolean {
  * Throws DIGEST_INVALID otherwise.
  */
 export function checkDigest(digest: string): string {
-  if (!DIGEST.test(digest) || !SHA256.test(digest)) {
+  if (!isSha256Digest(digest)) {
     throw serverError(ServerErrorCode.digestInvalid, 'invalid or unsupported digest (sha256 only)', { digest: digest.slice(0, 200) });
   }
   return digest;
