@@ -18,7 +18,7 @@ import { packagesCandidates, parseRelease, readStanzas, type ReleaseIndex } from
 import { compressionOfPath, openIndex, type IndexCompression } from './compressed.js';
 import { safeRelativePath } from './paths.js';
 import { verifyClearsigned, verifyDetached } from './verify.js';
-import { Defaults, forEachLimited, heldKeys, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
+import { Defaults, heldKeys, importWanted, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
 
 export interface DebianMirrorOptions extends MirrorOptions {
   distributions: readonly string[];
@@ -150,21 +150,8 @@ export async function mirrorDebian(deps: MirrorDeps, options: DebianMirrorOption
     if (!DIST_PATTERN.test(dist)) throw upstreamError(UpstreamErrorCode.config, 'distribution name cannot be a dist of a ferry feed', { dist: dist.slice(0, 80) });
     const { wanted, invalid } = await scanDist(deps, options, dist, held, result.listed);
     if (invalid > 0) deps.note(`${dist}: ${invalid} index entries ferry cannot store (invalid name, version or fields) were ignored`);
-    const all = await forEachLimited(wanted, options.concurrency ?? 4, () => deps.fetcher.canSpend(), async (w) => {
-      if (await importOne(deps, options, dist, w)) {
-        result.imported++;
-        result.bytes += w.size;
-        deps.count(1, w.size);
-        deps.note(`imported ${w.name} ${w.version} ${w.arch} into ${options.feed} (${dist})`);
-      } else {
-        result.skipped++;
-      }
-    });
-    if (!all) {
-      result.complete = false;
-      deps.note(`request budget spent after ${deps.fetcher.requests} requests; the next run continues`);
-      return result;
-    }
+    const describe = (w: Wanted) => ({ what: `${w.name} ${w.version} ${w.arch} into ${options.feed} (${dist})`, size: w.size });
+    if (!(await importWanted(deps, options, wanted, result, (w) => importOne(deps, options, dist, w), describe))) return result;
   }
   return result;
 }

@@ -59,6 +59,39 @@ export const Defaults = {
 } as const;
 
 /**
+ * Imports the wanted packages of an index (at most `options.concurrency` at once, within the
+ * fetcher's request budget), counting them into `result`. `importOne` answers false for a
+ * package ferry cannot store (skipped); `describe` gives an imported one's size and the log
+ * line's text after "imported ". Returns
+ * false, with `result.complete` false and a note, when the budget ran out.
+ */
+export async function importWanted<T>(
+  deps: MirrorDeps,
+  options: MirrorOptions,
+  wanted: readonly T[],
+  result: MirrorResult,
+  importOne: (item: T) => Promise<boolean>,
+  describe: (item: T) => { what: string; size: number },
+): Promise<boolean> {
+  const all = await forEachLimited(wanted, options.concurrency ?? 4, () => deps.fetcher.canSpend(), async (item) => {
+    if (!(await importOne(item))) {
+      result.skipped++;
+      return;
+    }
+    const { what, size } = describe(item);
+    result.imported++;
+    result.bytes += size;
+    deps.count(1, size);
+    deps.note(`imported ${what}`);
+  });
+  if (!all) {
+    result.complete = false;
+    deps.note(`request budget spent after ${deps.fetcher.requests} requests; the next run continues`);
+  }
+  return all;
+}
+
+/**
  * Runs `fn` over `items` with at most `limit` in flight (downloads overlap their latency; the
  * site's bandwidth cap still holds, it is shared). Before each item `spend()` is asked; when it
  * says no, nothing new starts. On the first failure nothing new starts either, the items in

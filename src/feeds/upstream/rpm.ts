@@ -17,7 +17,7 @@ import { compressionOfPath, openIndex } from './compressed.js';
 import { parseRepomd, streamPrimary, type PrimaryPackage, type RepoChecksum, type RepomdEntry } from './rpm-index.js';
 import { safeRelativePath } from './paths.js';
 import { verifyDetached } from './verify.js';
-import { Defaults, forEachLimited, heldKeys, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
+import { Defaults, heldKeys, importWanted, isPackageRefusal, type MirrorDeps, type MirrorOptions, type MirrorResult } from './mirror.js';
 
 function expectation(checksum: RepoChecksum, size: number | undefined, mismatchCode: typeof UpstreamErrorCode.fileMismatch | typeof UpstreamErrorCode.indexMismatch) {
   return { ...(size !== undefined ? { size } : {}), hash: { algorithm: checksum.algorithm, hex: checksum.hex }, mismatchCode };
@@ -93,19 +93,6 @@ export async function mirrorRpm(deps: MirrorDeps, options: MirrorOptions): Promi
   const held = await heldKeys(deps.store, options.feed);
   const result: MirrorResult = { listed: new Set(), imported: 0, bytes: 0, skipped: 0, complete: true };
   const wanted = await scanPrimary(deps, options, held, result.listed);
-  const all = await forEachLimited(wanted, options.concurrency ?? 4, () => deps.fetcher.canSpend(), async (p) => {
-    if (await importOne(deps, options, p)) {
-      result.imported++;
-      result.bytes += p.size ?? 0;
-      deps.count(1, p.size ?? 0);
-      deps.note(`imported ${p.name}-${p.ver}-${p.rel}.${p.arch} into ${options.feed}`);
-    } else {
-      result.skipped++;
-    }
-  });
-  if (!all) {
-    result.complete = false;
-    deps.note(`request budget spent after ${deps.fetcher.requests} requests; the next run continues`);
-  }
+  await importWanted(deps, options, wanted, result, (p) => importOne(deps, options, p), (p) => ({ what: `${p.name}-${p.ver}-${p.rel}.${p.arch} into ${options.feed}`, size: p.size ?? 0 }));
   return result;
 }
