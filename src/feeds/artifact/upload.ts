@@ -10,13 +10,12 @@
  *   known digest and size and no blob is ever held in memory.
  * The caller owns the result and must call `dispose()` (idempotent) when done.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { HashingLimiter } from '../../util/hashing-limiter.js';
 import { feedError, FeedErrorCode } from './errors.js';
 
 export interface SpooledFile {
@@ -48,27 +47,6 @@ export function checkContentLength(req: IncomingMessage, maxBytes: number): numb
   return length;
 }
 
-class HashingLimiter extends Transform {
-  readonly md5 = createHash('md5');
-  readonly sha1 = createHash('sha1');
-  readonly sha256 = createHash('sha256');
-  size = 0;
-  constructor(private readonly maxBytes: number) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      callback(feedError(FeedErrorCode.tooLarge, 'upload larger than the limit', { limit: this.maxBytes }));
-      return;
-    }
-    this.md5.update(chunk);
-    this.sha1.update(chunk);
-    this.sha256.update(chunk);
-    callback(null, chunk);
-  }
-}
-
 /** Spools `req`'s body to a temp file (see the module comment for the guarantees). */
 export async function spoolUpload(req: IncomingMessage, { tmpDir, maxBytes }: SpoolOptions): Promise<SpooledFile> {
   const announced = checkContentLength(req, maxBytes);
@@ -76,7 +54,7 @@ export async function spoolUpload(req: IncomingMessage, { tmpDir, maxBytes }: Sp
   const dir = await mkdtemp(join(tmpDir, 'upload-'));
   const dispose = async (): Promise<void> => rm(dir, { recursive: true, force: true });
   const path = join(dir, 'body');
-  const limiter = new HashingLimiter(maxBytes);
+  const limiter = new HashingLimiter(['md5', 'sha1', 'sha256'], maxBytes, () => feedError(FeedErrorCode.tooLarge, 'upload larger than the limit', { limit: maxBytes }));
   try {
     await pipeline(req, limiter, createWriteStream(path, { flags: 'wx' }));
   } catch (err) {
@@ -88,14 +66,6 @@ export async function spoolUpload(req: IncomingMessage, { tmpDir, maxBytes }: Sp
     await dispose();
     throw feedError(FeedErrorCode.truncated, 'upload body shorter than its Content-Length', { announced, received: limiter.size });
   }
-  const sha256 = limiter.sha256.digest('hex');
-  return {
-    path,
-    digest: `sha256:${sha256}`,
-    size: limiter.size,
-    md5: limiter.md5.digest('hex'),
-    sha1: limiter.sha1.digest('hex'),
-    sha256,
-    dispose,
-  };
+  const { md5, sha1, sha256 } = limiter.hex();
+  return { path, digest: `sha256:${sha256}`, size: limiter.size, md5, sha1, sha256, dispose };
 }

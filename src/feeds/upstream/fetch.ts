@@ -9,13 +9,13 @@
  * and sha256 equal the expected ones (else UPSTREAM_FILE_MISMATCH / the `mismatchCode`); on any
  * failure nothing is left on disk.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { HashingLimiter } from '../../util/hashing-limiter.js';
 import { upstreamError, UpstreamErrorCode } from './errors.js';
 
 export interface DownloadedFile {
@@ -69,24 +69,6 @@ export interface HttpFetcherOptions {
   idleTimeoutMs?: number;
   explainStatus: (status: number, url: string) => Error;
   explainNetwork: (err: unknown, url: string) => Error;
-}
-
-class Hasher extends Transform {
-  readonly hashes = { md5: createHash('md5'), sha1: createHash('sha1'), sha256: createHash('sha256'), sha512: createHash('sha512') };
-  size = 0;
-  constructor(private readonly maxBytes: number, private readonly pace?: (bytes: number) => Promise<void>) {
-    super();
-  }
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.size += chunk.length;
-    if (this.size > this.maxBytes) {
-      callback(upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { limit: this.maxBytes }));
-      return;
-    }
-    for (const h of Object.values(this.hashes)) h.update(chunk);
-    if (!this.pace) callback(null, chunk);
-    else this.pace(chunk.length).then(() => callback(null, chunk), callback);
-  }
 }
 
 function isFerryCoded(err: unknown): boolean {
@@ -233,7 +215,8 @@ class HttpFetcher implements UpstreamFetcher {
     const dir = await mkdtemp(join(tmpDir, 'upstream-'));
     const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
     const file = join(dir, 'file');
-    const hasher = new Hasher(cap, options.take);
+    const tooLarge = () => upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { limit: cap });
+    const hasher = new HashingLimiter(['md5', 'sha1', 'sha256', 'sha512'], cap, tooLarge, options.take);
     try {
       if (announcedTooLarge(res, cap)) throw upstreamError(UpstreamErrorCode.tooLarge, 'upstream file larger than its limit', { path, limit: cap });
       await pipeline(Readable.from(body), hasher, createWriteStream(file, { flags: 'wx' }), options.signal ? { signal: options.signal } : {});
@@ -247,7 +230,7 @@ class HttpFetcher implements UpstreamFetcher {
       if (isFerryCoded(err) || options.signal?.aborted) throw err;
       throw options.explainNetwork(err, url);
     }
-    const hex = Object.fromEntries(Object.entries(hasher.hashes).map(([k, h]) => [k, h.digest('hex')])) as Record<keyof Hasher['hashes'], string>;
+    const hex = hasher.hex();
     if (expect && ((expect.size !== undefined && hasher.size !== expect.size) || hex[expect.hash.algorithm] !== expect.hash.hex.toLowerCase())) {
       await dispose();
       throw mismatch(path, expect, hasher.size, hex[expect.hash.algorithm]);
