@@ -6,13 +6,12 @@
  * Chocolatey itself does not run here (no .NET/choco package); it speaks the same v2 protocol.
  */
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChocolateyFeedView } from '../../src/feeds/chocolatey/index.js';
 import { copy } from '../../src/oci/index.js';
-import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
+import { putHugeAnnounced, bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { makeNupkg, makeZip, nuget, nuspec } from './chocolatey-fixtures.js';
 
 const FEED = 'choco';
@@ -96,18 +95,7 @@ describe('chocolatey view: pushes', () => {
   });
 
   it('refuses a 10 GB Content-Length before reading the body (413)', async () => {
-    const url = new URL(`${src}package`);
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'PUT', headers: { 'x-nuget-apikey': server.writeToken, 'content-length': String(10 * 1024 ** 3) } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.write(Buffer.alloc(64 * 1024));
-    });
+    const status = await putHugeAnnounced(`${src}package`, { 'x-nuget-apikey': server.writeToken });
     expect(status).toBe(413);
     expect(await count()).toBe(3);
   });

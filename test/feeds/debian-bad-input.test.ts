@@ -3,12 +3,11 @@
  * the served indexes do not change. Malformed archives are crafted with the real `tar` and
  * `dpkg-deb --nocheck` (which skips dpkg's own policy checks) plus a small ar writer.
  */
-import { request } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
+import { putHugeAnnounced, bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { buildDeb, run } from './debian-fixtures.js';
 
 let server: RunningFeedServer;
@@ -99,18 +98,7 @@ describe('debian upload: bad input is refused and nothing changes', () => {
   it('refuses a 10 GB Content-Length before reading the body', async () => {
     const before = await snapshot();
     const started = Date.now();
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${server.url}/feeds/${FEED}/debian/upload`, {
-        method: 'PUT',
-        headers: { authorization: bearer(server.writeToken), 'content-length': String(10 * 1024 ** 3) },
-      });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.write(Buffer.alloc(64 * 1024));
-    });
+    const status = await putHugeAnnounced(`${server.url}/feeds/${FEED}/debian/upload`, { authorization: bearer(server.writeToken) });
     expect(status).toBe(413);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await snapshot()).toEqual(before);

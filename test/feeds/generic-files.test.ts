@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
+import { putHugeAnnounced, bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 
 const run = promisify(execFile);
 let server: RunningFeedServer;
@@ -150,15 +150,7 @@ describe('generic feed with curl', () => {
   });
 
   it('refuses a 10 GB Content-Length before reading it', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(url('huge.iso'), { method: 'PUT', headers: { authorization: bearer(server.writeToken), 'content-length': String(10 * 1024 ** 3) } });
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', reject);
-      req.write(Buffer.alloc(1024));
-    });
+    const status = await putHugeAnnounced(url('huge.iso'), { authorization: bearer(server.writeToken) }, 1024);
     expect(status).toBe(413);
   });
 });

@@ -6,7 +6,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
@@ -14,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putPackage } from '../../src/feeds/artifact/index.js';
 import { RPM_ARTIFACT_TYPE, RPM_CONFIG_MEDIA_TYPE, RPM_FILE_MEDIA_TYPE } from '../../src/feeds/rpm/index.js';
 import { copy } from '../../src/oci/index.js';
-import { bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
+import { putHugeAnnounced, bearer, startFeedServer, type RunningFeedServer } from '../helpers/feed-server.js';
 import { createRpmWorkspace, createrepoReference, type RpmWorkspace } from './rpm-fixtures.js';
 
 const run = promisify(execFile);
@@ -173,18 +172,7 @@ describe('rpm view', () => {
 
   it('refuses a 10 GB Content-Length before reading the body (413)', async () => {
     const before = await (await get('repodata/repomd.xml')).text();
-    const url = new URL(`${base}/upload`);
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: 'PUT', headers: { authorization: bearer(server.writeToken), 'content-length': String(10 * 1024 ** 3) } },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('error', reject);
-      req.write(Buffer.alloc(64 * 1024));
-    });
+    const status = await putHugeAnnounced(`${base}/upload`, { authorization: bearer(server.writeToken) });
     expect(status).toBe(413);
     expect(await packageCount()).toBe(3);
     expect(await (await get('repodata/repomd.xml')).text()).toBe(before);

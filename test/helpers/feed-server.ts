@@ -4,7 +4,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from '../../src/server/index.js';
@@ -68,6 +68,21 @@ export async function startFeedServer(options: StartFeedServerOptions): Promise<
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * PUTs to `url` announcing a 10 GiB body but sending only `sent` bytes; resolves with the
+ * answer's status (a server that checks Content-Length first answers without reading on).
+ */
+export function putHugeAnnounced(url: string | URL, headers: Record<string, string>, sent = 64 * 1024): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(url, { method: 'PUT', headers: { ...headers, 'content-length': String(10 * 1024 ** 3) } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.write(Buffer.alloc(sent));
+  });
 }
 
 /** `Authorization` header value for a token (Bearer). */
